@@ -1,0 +1,91 @@
+// Config: the plain option structs CLI11 binds to, and the one function per subcommand that
+// validates them and builds the immutable objects a run needs. Nothing later reads raw options.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "logsift/format.hpp"
+#include "logsift/input.hpp"
+#include "logsift/output.hpp"
+#include "logsift/reduce.hpp"
+
+namespace logsift {
+
+// Raw options shared by every subcommand that reads logs.
+struct InputOptions {
+    std::vector<std::string> inputs;
+    std::string format = "auto";
+    std::string patterns_dir;
+    std::size_t max_line = LineReader::default_max_line;
+    unsigned ipv4_prefix = 24;
+    unsigned ipv6_prefix = 48;
+    std::string time_resolution = "hour";
+    bool utc = false;
+    bool keep_query = false;
+    std::string client_ip = "remote";
+    std::vector<std::string> trusted_proxies;
+    std::string max_bad = "1%";
+    bool strict = false;
+    bool quiet = false;
+    bool verbose = false;
+};
+
+struct ReduceCliOptions {
+    InputOptions input;
+    std::string output_format = "tsv";
+    std::string fields;
+    bool header = false;
+    std::string output;
+};
+
+struct FormatsCliOptions {
+    std::string patterns_dir;
+    std::string detect;
+    bool verbose = false;
+};
+
+// What a run that reads logs needs, validated.
+struct InputConfig {
+    std::vector<std::string> inputs;     // "-" is stdin
+    std::vector<Preset> presets;         // loaded when the format is auto
+    std::optional<LogFormat> format;     // a fixed format; nullopt: detect per input
+    std::string format_label;            // the preset name or "custom", for messages
+    std::size_t max_line = LineReader::default_max_line;
+    ReduceOptions reduce;
+    double max_bad_fraction = 0.01;
+    bool strict = false;
+    bool quiet = false;
+    bool verbose = false;
+};
+
+struct ReduceConfig {
+    InputConfig input;
+    RecordFormat output_format = RecordFormat::tsv;
+    std::vector<Column> columns;
+    bool header = false;
+    std::string output_path;  // empty: stdout
+};
+
+struct FormatsConfig {
+    std::vector<Preset> presets;
+    std::string detect_path;  // empty: list the presets
+    bool verbose = false;
+};
+
+// A configuration error: the message, possibly several lines (a format error with its caret).
+struct ConfigError {
+    std::string message;
+};
+
+std::variant<ReduceConfig, ConfigError> build_reduce_config(const ReduceCliOptions& options);
+std::variant<FormatsConfig, ConfigError> build_formats_config(const FormatsCliOptions& options);
+
+// Where patterns/ is: the option, else $LOGSIFT_PATTERNS_DIR, else next to the executable
+// (PREFIX/share/logsift/patterns when installed, the source tree's patterns/ in a build tree).
+std::string find_patterns_dir(const std::string& option);
+
+}  // namespace logsift

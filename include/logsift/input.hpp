@@ -1,0 +1,85 @@
+// Input: opens a file or stdin, detects its codec from magic bytes, and yields lines as views
+// into a large read buffer. No per-line allocation; a line is valid until the next call.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace logsift {
+
+enum class Codec { plain, gzip, bzip2, xz, zstd };
+
+// "plain", "gzip", ...
+std::string_view codec_name(Codec codec);
+
+// Detects the codec from the first bytes of a stream (at least 6 bytes for a sure answer).
+Codec detect_codec(std::string_view first_bytes);
+
+struct Line {
+    std::string_view text;     // without the line end; a trailing '\r' is removed too
+    std::uint64_t number = 0;  // 1-based
+    bool overlong = false;     // longer than max_line: text is empty, the rest is skipped
+};
+
+// Reads bytes from a raw source (a file descriptor) through a decompressor when needed.
+class ByteSource {
+public:
+    virtual ~ByteSource() = default;
+    // Reads up to size bytes; returns 0 at end of input. Throws InputError when the data
+    // cannot be read or decoded.
+    virtual std::size_t read(char* data, std::size_t size) = 0;
+};
+
+struct InputError {
+    std::string reason;  // e.g. "not a valid gzip stream", strerror text; never data
+};
+
+class LineReader {
+public:
+    static constexpr std::size_t default_max_line = 65536;
+
+    // Opens path, or stdin when path is "-". On failure returns nullptr and sets error to a
+    // reason without the file name (the caller names the file).
+    static std::unique_ptr<LineReader> open(const std::string& path, std::size_t max_line,
+                                            std::string& error);
+    // For tests: reads from an in-memory byte string (compressed or not).
+    static std::unique_ptr<LineReader> from_bytes(std::string bytes, std::size_t max_line,
+                                                  std::string& error);
+
+    LineReader(std::unique_ptr<ByteSource> source, Codec codec, std::size_t max_line);
+    ~LineReader();
+
+    // Next line; false at end of input or on a read/decode error (then error() is non-empty).
+    bool next(Line& line);
+
+    // Reads ahead up to max_bytes (or to end of input) without consuming: returns the complete
+    // lines ahead, line ends included, stopping before the first overlong one (so an overlong
+    // next line gives an empty view while input remains). May be called between next() calls;
+    // the view is valid until the next call.
+    std::string_view peek(std::size_t max_bytes);
+
+    const std::string& error() const { return error_; }
+    Codec codec() const { return codec_; }
+    std::uint64_t bytes_read() const { return bytes_read_; }
+
+private:
+    bool fill();  // reads more into buffer_; false at end or error
+
+    std::unique_ptr<ByteSource> source_;
+    Codec codec_;
+    std::size_t max_line_;
+    std::unique_ptr<char[]> buffer_;
+    std::size_t capacity_ = 0;
+    std::size_t begin_ = 0;  // first unconsumed byte
+    std::size_t end_ = 0;    // one past the last valid byte
+    bool eof_ = false;
+    bool skipping_ = false;  // inside an overlong line, discarding up to its newline
+    std::uint64_t line_number_ = 0;
+    std::uint64_t bytes_read_ = 0;
+    std::string error_;
+};
+
+}  // namespace logsift

@@ -1,0 +1,17 @@
+// Pipeline: runs a subcommand from its built config: opens each input, picks its format,
+// scans, reduces, and hands each record on; counts and reports bad lines by number only.
+#pragma once
+
+#include "logsift/config.hpp"
+#include "logsift/diag.hpp"
+
+namespace logsift {
+
+// Installs the signal dispositions a run needs: SIGPIPE ignored (a closed pipe is seen as
+// EPIPE and ends the run quietly), SIGINT ends the process with status 130.
+void install_signal_handlers();
+
+ExitCode run_reduce(const ReduceConfig& config);
+ExitCode run_formats(const FormatsConfig& config);
+
+}  // namespace logsift

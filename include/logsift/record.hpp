@@ -1,0 +1,48 @@
+// Record: what is left of a log line after reduction. Every view points into the reducer's own
+// buffers or into non-personal parts of the line; it is valid until the next line is reduced.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace logsift {
+
+// The columns of `logsift reduce`, in their default order.
+enum class Column : std::uint8_t {
+    time,
+    network,
+    method,
+    resource,
+    status,
+    bytes,
+    agent,
+    agent_version,
+    agent_class,
+    referrer_host,
+    vhost,
+};
+inline constexpr std::size_t column_count = static_cast<std::size_t>(Column::vhost) + 1;
+
+std::string_view column_name(Column column);
+std::optional<Column> column_from_name(std::string_view name);
+
+struct Record {
+    std::string_view time;  // ISO 8601 bucket start, empty when the format has no time
+    std::string_view network;
+    std::string_view method;
+    std::string_view resource;
+    std::optional<std::uint16_t> status;
+    std::optional<std::uint64_t> bytes;
+    std::string_view agent;
+    std::string_view agent_version;
+    std::string_view agent_class;
+    std::string_view referrer_host;
+    std::string_view vhost;
+
+    // For the text writers: the column as text (status and bytes as decimal, into scratch).
+    std::string_view text(Column column, std::array<char, 24>& scratch) const;
+};
+
+}  // namespace logsift

@@ -1,0 +1,70 @@
+// Reduce: fields of one scanned line -> Record. This is the privacy boundary: the client
+// address, query string, referrer path and user name are read here and go no further.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "logsift/anonymize.hpp"
+#include "logsift/format.hpp"
+#include "logsift/record.hpp"
+#include "logsift/timestamp.hpp"
+
+namespace logsift {
+
+enum class ClientSource { remote, forwarded };
+
+struct ReduceOptions {
+    unsigned ipv4_prefix = 24;
+    unsigned ipv6_prefix = 48;
+    TimeResolution resolution = TimeResolution::hour;
+    bool utc = false;
+    bool keep_query = false;
+    ClientSource client_source = ClientSource::remote;
+    std::vector<Cidr> trusted_proxies;
+};
+
+// The request line split as servers write it: "METHOD TARGET PROTOCOL", or "METHOD TARGET" for
+// HTTP/0.9. A target with spaces (sent by scanners) stays whole. Views into request.
+struct RequestLine {
+    std::string_view method;
+    std::string_view target;
+    std::string_view protocol;
+};
+RequestLine split_request(std::string_view request);
+
+// True for an HTTP method token (RFC 9110 tchar, at most 32 bytes). Binary junk that scanners
+// send instead of a request is not a method, and is dropped rather than passed on.
+bool is_method_token(std::string_view method);
+
+// One reducer per thread: it owns the buffers the Record's views point into.
+class Reducer {
+public:
+    Reducer(const ReduceOptions& options, const LogFormat& format);
+
+    // Fills record from fields (scanned from line). Returns a ScanError when a field the
+    // format promises cannot be understood (an unreadable time), so the line counts as bad.
+    std::optional<ScanError> reduce(std::string_view line, const Fields& fields, Record& record);
+
+private:
+    std::string_view reduce_time(std::string_view text);
+
+    const ReduceOptions& options_;
+    TimeSyntax time_syntax_;
+    std::string_view time_pattern_;
+    // Lines in one second share their time text: parsing it once per distinct text saves
+    // most of the time work. The cache key is the raw text, so it can never give a wrong answer.
+    std::array<char, 64> last_time_text_{};
+    std::size_t last_time_size_ = 0;
+    bool last_time_valid_ = false;
+    std::array<char, 32> time_buffer_{};
+    std::size_t time_size_ = 0;
+    std::array<char, 256> network_buffer_{};
+    std::array<char, 256> referrer_buffer_{};
+    std::array<char, 4096> resource_buffer_{};
+};
+
+}  // namespace logsift

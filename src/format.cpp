@@ -1,0 +1,962 @@
+// Format: compiles nginx log_format and Apache LogFormat strings (bare or pasted as whole config
+// directives) into literal and typed-field steps, scans lines with them, and loads, checks and
+// tries the presets of patterns/formats.
+#include "logsift/format.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace logsift {
+
+std::string_view field_kind_name(FieldKind kind) {
+    static constexpr std::array<std::string_view, field_kind_count> names = {
+        "client",     "remote_user", "time",     "request",       "method", "target",
+        "path",       "query",       "protocol", "status",        "bytes",  "referrer",
+        "user_agent", "vhost",       "port",     "forwarded_for", "opaque",
+    };
+    return names[static_cast<std::size_t>(kind)];
+}
+
+namespace {
+
+using Step = LogFormat::Step;
+using StepType = LogFormat::StepType;
+
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+bool is_name_char(char c) {
+    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+char lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (lower(a[i]) != lower(b[i])) return false;
+    }
+    return true;
+}
+
+std::string_view trim(std::string_view text) {
+    while (!text.empty() && is_space(text.front()))
+        text.remove_prefix(1);
+    while (!text.empty() && is_space(text.back()))
+        text.remove_suffix(1);
+    return text;
+}
+
+std::string quote(std::string_view text) {
+    std::string quoted(1, '\'');
+    quoted.append(text).push_back('\'');
+    return quoted;
+}
+
+// A compile problem; at is a byte offset into the text the user gave.
+struct Problem {
+    std::string message;
+    std::size_t at = 0;
+};
+
+// The format string once the configuration's own quoting is undone. Each byte remembers where
+// it came from so that errors point into what the user wrote, not into our rewrite of it.
+struct Unquoted {
+    std::string body;
+    std::vector<std::size_t> origin;
+    std::size_t end = 0;  // offset in the original just past the format string
+
+    void add(char c, std::size_t at) {
+        body += c;
+        origin.push_back(at);
+    }
+    std::size_t where(std::size_t i) const { return i < origin.size() ? origin[i] : end; }
+};
+
+// The escapes mod_log_config and Apache's config reader undo: \" and \\ (so configs can quote
+// the quotes), \t and \n. Anything else keeps its backslash, as Apache does.
+void unescape_apache(std::string_view text, std::size_t begin, std::size_t end, Unquoted& out) {
+    for (std::size_t i = begin; i < end; ++i) {
+        char c = text[i];
+        if (c == '\\' && i + 1 < end) {
+            char next = text[i + 1];
+            char plain = next == '"'    ? '"'
+                         : next == '\\' ? '\\'
+                         : next == 't'  ? '\t'
+                         : next == 'n'  ? '\n'
+                                        : '\0';
+            if (plain != '\0') {
+                out.add(plain, i);
+                ++i;
+                continue;
+            }
+        }
+        out.add(c, i);
+    }
+    out.end = end;
+}
+
+// `LogFormat "..." [nickname]`: the format is the first argument, quoted or a single word.
+std::variant<Unquoted, Problem> unquote_apache_directive(std::string_view text, std::size_t pos) {
+    while (pos < text.size() && is_space(text[pos]))
+        ++pos;
+    if (pos >= text.size()) return Problem{"LogFormat needs a format string", pos};
+    Unquoted out;
+    if (text[pos] != '"') {
+        std::size_t end = pos;
+        while (end < text.size() && !is_space(text[end]))
+            ++end;
+        unescape_apache(text, pos, end, out);
+        return out;
+    }
+    std::size_t close = pos + 1;
+    while (close < text.size() && text[close] != '"')
+        close += text[close] == '\\' ? 2 : 1;
+    if (close >= text.size()) return Problem{"unterminated quoted string", pos};
+    unescape_apache(text, pos + 1, close, out);
+    std::string_view rest = trim(text.substr(close + 1));
+    for (char c : rest) {
+        if (is_space(c)) return Problem{"unexpected text after the LogFormat nickname", close + 1};
+    }
+    return out;
+}
+
+// `log_format NAME [escape=...] 'part' "part" ...;`: nginx concatenates every argument after the
+// name, so the parts are joined with nothing between them.
+std::variant<Unquoted, Problem> unquote_nginx_directive(std::string_view text, std::size_t pos) {
+    auto skip_space = [&] {
+        while (pos < text.size() && is_space(text[pos]))
+            ++pos;
+    };
+    auto word_end = [&](std::size_t from) {
+        while (from < text.size() && !is_space(text[from]) && text[from] != ';' &&
+               text[from] != '\'' && text[from] != '"') {
+            ++from;
+        }
+        return from;
+    };
+    skip_space();
+    std::size_t name_end = word_end(pos);
+    if (name_end == pos) return Problem{"log_format needs a name before the format", pos};
+    pos = name_end;
+    skip_space();
+    if (text.substr(pos).starts_with("escape=")) {
+        std::size_t end = word_end(pos);
+        std::string_view value = text.substr(pos + 7, end - pos - 7);
+        if (value != "default" && value != "json" && value != "none") {
+            return Problem{"escape must be default, json or none", pos + 7};
+        }
+        pos = end;
+    }
+    Unquoted out;
+    bool any_part = false;
+    while (true) {
+        skip_space();
+        if (pos >= text.size() || text[pos] == ';') break;
+        any_part = true;
+        char q = text[pos];
+        if (q != '\'' && q != '"') {
+            std::size_t end = word_end(pos);
+            for (std::size_t i = pos; i < end; ++i)
+                out.add(text[i], i);
+            out.end = end;
+            pos = end;
+            continue;
+        }
+        std::size_t i = pos + 1;
+        for (; i < text.size() && text[i] != q; ++i) {
+            char c = text[i];
+            if (c == '\\' && i + 1 < text.size()) {
+                char next = text[i + 1];
+                char plain = next == '"' || next == '\'' || next == '\\' ? next
+                             : next == 't'                               ? '\t'
+                             : next == 'r'                               ? '\r'
+                             : next == 'n'                               ? '\n'
+                                                                         : '\0';
+                if (plain != '\0') {
+                    out.add(plain, i);
+                    ++i;
+                    continue;
+                }
+            }
+            out.add(c, i);
+        }
+        if (i >= text.size()) return Problem{"unterminated quoted string", pos};
+        out.end = i;
+        pos = i + 1;
+    }
+    if (!any_part) return Problem{"log_format needs a format string after its name", pos};
+    if (pos < text.size()) {  // at ';'
+        std::size_t after = pos + 1;
+        if (!trim(text.substr(after)).empty()) return Problem{"unexpected text after ';'", after};
+    }
+    return out;
+}
+
+// What compiling gathers before it becomes a LogFormat.
+struct Compiled {
+    std::vector<Step> steps;
+    TimeSyntax time_syntax = TimeSyntax::clf;
+    std::string time_pattern;
+    // Byte-count fields in order of appearance; rank 0 (response bytes) beats rank 1 (%I, %S).
+    struct BytesCandidate {
+        std::size_t step;
+        int rank;
+    };
+    std::vector<BytesCandidate> bytes;
+};
+
+class Builder {
+  public:
+    explicit Builder(const Unquoted& source) : source_(source) {}
+
+    void literal(std::string_view text) {
+        if (text.empty()) return;
+        if (!out.steps.empty() && out.steps.back().type == StepType::literal) {
+            out.steps.back().literal += text;
+        } else {
+            Step step;
+            step.type = StepType::literal;
+            step.literal = std::string(text);
+            out.steps.push_back(std::move(step));
+        }
+    }
+
+    // begin..end is the directive in the unquoted body. joins_path: a "?a=b"-or-empty query
+    // that may follow a path directly, because the '?' itself separates them.
+    std::optional<Problem> field(FieldKind kind, std::size_t begin, std::size_t end,
+                                 bool joins_path = false) {
+        if (!out.steps.empty() && out.steps.back().type == StepType::field &&
+            !(joins_path && out.steps.back().kind == FieldKind::path)) {
+            return Problem{"fields need a separator between them", source_.where(begin)};
+        }
+        Step step;
+        step.type = StepType::field;
+        step.kind = kind;
+        step.source = source_.body.substr(begin, end - begin);
+        out.steps.push_back(std::move(step));
+        return std::nullopt;
+    }
+
+    std::optional<Problem> bytes(int rank, std::size_t begin, std::size_t end) {
+        if (auto problem = field(FieldKind::opaque, begin, end)) return problem;
+        out.steps.back().numeric = true;
+        out.bytes.push_back({out.steps.size() - 1, rank});
+        return std::nullopt;
+    }
+
+    std::optional<Problem> time(TimeSyntax syntax, std::string_view pattern, std::size_t begin,
+                                std::size_t end) {
+        if (auto problem = field(FieldKind::time, begin, end)) return problem;
+        // Later time fields overwrite earlier values when scanning, so the last one's syntax is
+        // the one the reducer will see.
+        out.time_syntax = syntax;
+        out.time_pattern = std::string(pattern);
+        return std::nullopt;
+    }
+
+    Compiled out;
+
+  private:
+    const Unquoted& source_;
+};
+
+struct NginxVariable {
+    std::string_view name;
+    FieldKind kind;
+};
+
+constexpr NginxVariable nginx_variables[] = {
+    {"remote_addr", FieldKind::client},
+    {"realip_remote_addr", FieldKind::client},
+    {"remote_user", FieldKind::remote_user},
+    {"request", FieldKind::request},
+    {"request_method", FieldKind::method},
+    {"request_uri", FieldKind::target},
+    {"uri", FieldKind::path},
+    {"document_uri", FieldKind::path},
+    {"args", FieldKind::query},
+    {"query_string", FieldKind::query},
+    {"server_protocol", FieldKind::protocol},
+    {"status", FieldKind::status},
+    {"http_referer", FieldKind::referrer},
+    {"http_user_agent", FieldKind::user_agent},
+    {"host", FieldKind::vhost},
+    {"server_name", FieldKind::vhost},
+    {"http_host", FieldKind::vhost},
+    {"server_port", FieldKind::port},
+    {"http_x_forwarded_for", FieldKind::forwarded_for},
+};
+
+// Reads a variable name at body[pos] == '$'. Returns the name and moves pos past it.
+std::variant<std::string_view, Problem> read_nginx_variable(const Unquoted& source,
+                                                            std::size_t& pos) {
+    std::string_view body = source.body;
+    std::size_t start = pos;
+    if (pos + 1 < body.size() && body[pos + 1] == '{') {
+        std::size_t close = body.find('}', pos + 2);
+        if (close == std::string_view::npos) {
+            return Problem{"unterminated '${'", source.where(start)};
+        }
+        std::string_view name = body.substr(pos + 2, close - pos - 2);
+        if (name.empty() || !std::all_of(name.begin(), name.end(), is_name_char)) {
+            return Problem{"invalid variable name " + quote(body.substr(start, close + 1 - start)),
+                           source.where(start)};
+        }
+        pos = close + 1;
+        return name;
+    }
+    std::size_t end = pos + 1;
+    while (end < body.size() && is_name_char(body[end]))
+        ++end;
+    if (end == pos + 1) return Problem{"expected a variable name after '$'", source.where(start)};
+    pos = end;
+    return body.substr(start + 1, end - start - 1);
+}
+
+std::optional<Problem> compile_nginx(const Unquoted& source, Builder& builder) {
+    std::string_view body = source.body;
+    std::size_t pos = 0;
+    while (pos < body.size()) {
+        std::size_t dollar = body.find('$', pos);
+        builder.literal(body.substr(pos, dollar - pos));
+        if (dollar == std::string_view::npos) break;
+        pos = dollar;
+        auto read = read_nginx_variable(source, pos);
+        if (auto* problem = std::get_if<Problem>(&read)) return *problem;
+        std::string lowered(std::get<std::string_view>(read));
+        std::transform(lowered.begin(), lowered.end(), lowered.begin(), lower);
+
+        std::optional<Problem> problem;
+        if (lowered == "is_args" && pos < body.size() && body[pos] == '$') {
+            // $is_args$args writes "?a=b" or nothing, so it is one query field.
+            std::size_t next = pos;
+            auto args = read_nginx_variable(source, next);
+            auto* args_name = std::get_if<std::string_view>(&args);
+            if (args_name && iequals(*args_name, "args")) {
+                if (auto p = builder.field(FieldKind::query, dollar, next, true)) return p;
+                pos = next;
+                continue;
+            }
+        }
+        if (lowered == "time_local") {
+            problem = builder.time(TimeSyntax::clf, {}, dollar, pos);
+        } else if (lowered == "time_iso8601") {
+            problem = builder.time(TimeSyntax::iso8601, {}, dollar, pos);
+        } else if (lowered == "msec") {
+            problem = builder.time(TimeSyntax::msec, {}, dollar, pos);
+        } else if (lowered == "body_bytes_sent" || lowered == "bytes_sent") {
+            problem = builder.bytes(0, dollar, pos);
+        } else {
+            FieldKind kind = FieldKind::opaque;
+            for (const NginxVariable& variable : nginx_variables) {
+                if (variable.name == lowered) kind = variable.kind;
+            }
+            problem = builder.field(kind, dollar, pos);
+        }
+        if (problem) return problem;
+    }
+    return std::nullopt;
+}
+
+// One Apache directive starting at body[start] == '%' (not "%%").
+std::optional<Problem> compile_apache_directive(const Unquoted& source, std::size_t start,
+                                                std::size_t& pos, Builder& builder) {
+    std::string_view body = source.body;
+    std::string_view arg;
+    bool has_arg = false;
+    std::size_t i = start + 1;
+    // Conditions (%400,501{...}i, %!200r) and the </> original/final choice come in any order
+    // before the letter, as mod_log_config reads them; none changes what the field holds.
+    while (i < body.size()) {
+        char c = body[i];
+        if (c == '!' || c == ',' || c == '<' || c == '>' || is_digit(c)) {
+            ++i;
+        } else if (c == '{') {
+            std::size_t close = body.find('}', i + 1);
+            if (close == std::string_view::npos) {
+                return Problem{"unterminated '%{'", source.where(start)};
+            }
+            arg = body.substr(i + 1, close - i - 1);
+            has_arg = true;
+            i = close + 1;
+        } else {
+            break;
+        }
+    }
+    if (i >= body.size()) {
+        return Problem{"incomplete Apache directive (write %% for a literal '%')",
+                       source.where(start)};
+    }
+    char letter = body[i];
+    std::size_t end = i + 1;
+    pos = end;
+    auto unknown = [&](std::size_t stop) {
+        return Problem{"unknown Apache directive " + quote(body.substr(start, stop - start)),
+                       source.where(start)};
+    };
+    if (letter == '^') {
+        if (body.substr(i, 3) != "^ti" && body.substr(i, 3) != "^to") {
+            return unknown(std::min(body.size(), i + 3));
+        }
+        pos = i + 3;
+        return builder.field(FieldKind::opaque, start, pos);
+    }
+    switch (letter) {
+        case 'a':
+        case 'h':
+            return builder.field(FieldKind::client, start, end);
+        case 'u':
+            return builder.field(FieldKind::remote_user, start, end);
+        case 'r':
+            return builder.field(FieldKind::request, start, end);
+        case 'm':
+            return builder.field(FieldKind::method, start, end);
+        case 'U':
+            return builder.field(FieldKind::path, start, end);
+        case 'q':
+            return builder.field(FieldKind::query, start, end, true);
+        case 'H':
+            return builder.field(FieldKind::protocol, start, end);
+        case 's':
+            return builder.field(FieldKind::status, start, end);
+        case 'v':
+        case 'V':
+            return builder.field(FieldKind::vhost, start, end);
+        case 'b':
+        case 'B':
+        case 'O':
+            return builder.bytes(0, start, end);
+        case 'I':
+        case 'S':
+            return builder.bytes(1, start, end);
+        case 'p': {
+            bool port = !has_arg || arg == "canonical" || arg == "local" || arg == "remote";
+            return builder.field(port ? FieldKind::port : FieldKind::opaque, start, end);
+        }
+        case 'i': {
+            FieldKind kind = FieldKind::opaque;
+            if (iequals(arg, "Referer")) kind = FieldKind::referrer;
+            if (iequals(arg, "User-Agent")) kind = FieldKind::user_agent;
+            if (iequals(arg, "X-Forwarded-For")) kind = FieldKind::forwarded_for;
+            if (iequals(arg, "Host")) kind = FieldKind::vhost;
+            return builder.field(kind, start, end);
+        }
+        case 't': {
+            std::string_view pattern = arg;
+            if (pattern.starts_with("begin:")) pattern.remove_prefix(6);
+            if (pattern.starts_with("end:")) pattern.remove_prefix(4);
+            if (pattern.empty()) {
+                // Apache's default time brings its own brackets.
+                builder.literal("[");
+                if (auto problem = builder.time(TimeSyntax::clf, {}, start, end)) return problem;
+                builder.literal("]");
+                return std::nullopt;
+            }
+            if (pattern == "sec") return builder.time(TimeSyntax::sec, {}, start, end);
+            if (pattern == "msec") return builder.time(TimeSyntax::millis, {}, start, end);
+            if (pattern == "usec") return builder.time(TimeSyntax::micros, {}, start, end);
+            if (pattern == "msec_frac" || pattern == "usec_frac") {
+                return builder.field(FieldKind::opaque, start, end);
+            }
+            return builder.time(TimeSyntax::strftime, pattern, start, end);
+        }
+        case 'A':
+        case 'C':
+        case 'D':
+        case 'e':
+        case 'f':
+        case 'k':
+        case 'l':
+        case 'L':
+        case 'n':
+        case 'o':
+        case 'P':
+        case 'R':
+        case 'T':
+        case 'x':
+        case 'X':
+            return builder.field(FieldKind::opaque, start, end);
+        default:
+            return unknown(end);
+    }
+}
+
+std::optional<Problem> compile_apache(const Unquoted& source, Builder& builder) {
+    std::string_view body = source.body;
+    std::size_t pos = 0;
+    while (pos < body.size()) {
+        std::size_t percent = body.find('%', pos);
+        builder.literal(body.substr(pos, percent - pos));
+        if (percent == std::string_view::npos) break;
+        if (percent + 1 < body.size() && body[percent + 1] == '%') {
+            builder.literal("%");
+            pos = percent + 2;
+            continue;
+        }
+        if (auto problem = compile_apache_directive(source, percent, pos, builder)) return problem;
+    }
+    return std::nullopt;
+}
+
+// Which syntax a bare string is in: whichever kind of field appears first.
+std::optional<Syntax> guess_syntax(std::string_view text) {
+    for (std::size_t i = 0; i + 1 < text.size(); ++i) {
+        char next = text[i + 1];
+        if (text[i] == '$' && (is_name_char(next) || next == '{')) return Syntax::nginx;
+        if (text[i] == '%') return Syntax::apache;
+    }
+    return std::nullopt;
+}
+
+bool starts_with_word(std::string_view text, std::string_view word) {
+    return text.starts_with(word) && text.size() > word.size() && is_space(text[word.size()]);
+}
+
+bool is_status(std::string_view text) {
+    return text.size() == 3 && is_digit(text[0]) && is_digit(text[1]) && is_digit(text[2]);
+}
+
+bool is_count(std::string_view text) {
+    if (text == "-") return true;
+    return !text.empty() && std::all_of(text.begin(), text.end(), is_digit);
+}
+
+bool is_port(std::string_view text) {
+    return !text.empty() && text.size() <= 5 && std::all_of(text.begin(), text.end(), is_digit);
+}
+
+// Where a quoted field ends: the first quote that is not escaped and starts `follow`.
+struct QuotedEnd {
+    std::size_t end = std::string_view::npos;
+    bool line_ends_early = false;  // a closing quote was found, cut off before its separator
+};
+
+QuotedEnd find_quoted_end(std::string_view line, std::size_t pos, std::string_view follow) {
+    while (pos < line.size()) {
+        char c = line[pos];
+        if (c == '\\') {
+            pos += 2;
+            continue;
+        }
+        if (c == '"') {
+            std::string_view rest = line.substr(pos);
+            if (rest.starts_with(follow)) return {pos, false};
+            if (rest.size() < follow.size() && follow.starts_with(rest)) {
+                return {std::string_view::npos, true};
+            }
+        }
+        ++pos;
+    }
+    return {};
+}
+
+}  // namespace
+
+std::string FormatError::render() const {
+    // The caret line copies tabs and counts UTF-8 characters, so the caret stays under the spot.
+    std::string shown;
+    std::string pad;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        shown += (c == '\n' || c == '\r') ? ' ' : c;
+        if (i >= offset) continue;
+        if ((static_cast<unsigned char>(c) & 0xC0) == 0x80) continue;
+        pad += c == '\t' ? '\t' : ' ';
+    }
+    return message + "\n  " + shown + "\n  " + pad + "^";
+}
+
+std::variant<LogFormat, FormatError> LogFormat::compile(std::string_view text) {
+    auto fail = [&](const Problem& problem) {
+        return FormatError{problem.message, problem.at, std::string(text)};
+    };
+    std::string_view trimmed = trim(text);
+    std::size_t lead = trimmed.empty() ? 0 : static_cast<std::size_t>(trimmed.data() - text.data());
+    if (trimmed.empty()) return fail({"empty format", 0});
+
+    Syntax syntax;
+    std::variant<Unquoted, Problem> unquoted;
+    if (starts_with_word(trimmed, "log_format")) {
+        syntax = Syntax::nginx;
+        unquoted = unquote_nginx_directive(text, lead + 10);
+    } else if (starts_with_word(trimmed, "LogFormat") ||
+               (trimmed.size() > 9 && iequals(trimmed.substr(0, 9), "LogFormat") &&
+                is_space(trimmed[9]))) {
+        syntax = Syntax::apache;
+        unquoted = unquote_apache_directive(text, lead + 9);
+    } else {
+        std::optional<Syntax> guessed = guess_syntax(text);
+        if (!guessed) {
+            return fail(
+                {"no fields: an nginx format needs $variables, an Apache one %directives", lead});
+        }
+        syntax = *guessed;
+        Unquoted bare;
+        // Surrounding whitespace is an artifact of pasting; as a literal it would never match.
+        std::size_t stop = lead + trimmed.size();
+        if (syntax == Syntax::apache) {
+            unescape_apache(text, lead, stop, bare);
+        } else {
+            for (std::size_t i = lead; i < stop; ++i)
+                bare.add(text[i], i);
+            bare.end = stop;
+        }
+        unquoted = std::move(bare);
+    }
+    if (auto* problem = std::get_if<Problem>(&unquoted)) return fail(*problem);
+    const Unquoted& source = std::get<Unquoted>(unquoted);
+    if (source.body.empty()) return fail({"empty format", source.end});
+
+    Builder builder(source);
+    std::optional<Problem> problem =
+        syntax == Syntax::nginx ? compile_nginx(source, builder) : compile_apache(source, builder);
+    if (problem) return fail(*problem);
+    Compiled& compiled = builder.out;
+
+    std::vector<Step>& steps = compiled.steps;
+    std::size_t field_total = 0;
+    for (const Step& step : steps)
+        field_total += step.type == StepType::field;
+    if (field_total == 0) return fail({"the format has no fields", lead});
+
+    if (!compiled.bytes.empty()) {
+        auto best =
+            std::min_element(compiled.bytes.begin(), compiled.bytes.end(),
+                             [](const Compiled::BytesCandidate& a,
+                                const Compiled::BytesCandidate& b) { return a.rank < b.rank; });
+        steps[best->step].kind = FieldKind::bytes;
+    }
+
+    // A path+query pair is quoted as one unit, so both look at the literals around the pair.
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        if (steps[i].type != StepType::field) continue;
+        std::size_t last = i;
+        if (i + 1 < steps.size() && steps[i + 1].type == StepType::field) last = i + 1;
+        bool before = i > 0 && steps[i - 1].literal.ends_with('"');
+        bool after = last + 1 < steps.size() && steps[last + 1].literal.starts_with('"');
+        for (std::size_t j = i; j <= last; ++j)
+            steps[j].quoted = before && after;
+        i = last;
+    }
+
+    LogFormat format;
+    format.syntax_ = syntax;
+    format.time_syntax_ = compiled.time_syntax;
+    format.time_pattern_ = std::move(compiled.time_pattern);
+    format.text_ = std::string(text);
+    for (const Step& step : steps) {
+        if (step.type == StepType::field && step.kind != FieldKind::opaque) {
+            format.present_ |= 1u << static_cast<unsigned>(step.kind);
+        }
+    }
+    format.steps_ = std::move(steps);
+    return format;
+}
+
+std::size_t LogFormat::field_count() const {
+    return static_cast<std::size_t>(
+        std::count_if(steps_.begin(), steps_.end(),
+                      [](const Step& step) { return step.type == StepType::field; }));
+}
+
+namespace {
+
+bool is_token_kind(FieldKind kind) {
+    switch (kind) {
+        case FieldKind::client:
+        case FieldKind::remote_user:
+        case FieldKind::method:
+        case FieldKind::protocol:
+        case FieldKind::status:
+        case FieldKind::bytes:
+        case FieldKind::vhost:
+        case FieldKind::port:
+            return true;
+        default:
+            return false;
+    }
+}
+
+}  // namespace
+
+std::optional<ScanError> LogFormat::scan(std::string_view line, Fields& fields) const {
+    constexpr std::size_t npos = std::string_view::npos;
+    fields.present = present_;
+    if (line.empty()) return ScanError{"empty line", 1};
+    std::size_t pos = 0;
+    const std::size_t count = steps_.size();
+    for (std::size_t i = 0; i < count; ++i) {
+        const Step& step = steps_[i];
+        if (step.type == StepType::literal) {
+            std::string_view rest = line.substr(pos);
+            if (rest.starts_with(step.literal)) {
+                pos += step.literal.size();
+                continue;
+            }
+            bool cut = rest.size() < step.literal.size() && step.literal.starts_with(rest);
+            return ScanError{cut ? "line ends early" : "missing separator", pos + 1};
+        }
+
+        // Compile allows two fields in a row only as path+query, which the '?' splits.
+        bool pair = i + 1 < count && steps_[i + 1].type == StepType::field;
+        std::size_t next = pair ? i + 2 : i + 1;
+        std::size_t end;
+        if (next >= count) {
+            end = line.find(' ', pos);
+            if (end == npos) end = line.size();
+        } else if (step.quoted) {
+            QuotedEnd found = find_quoted_end(line, pos, steps_[next].literal);
+            if (found.line_ends_early) return ScanError{"line ends early", pos + 1};
+            if (found.end == npos) return ScanError{"unterminated quoted field", pos + 1};
+            end = found.end;
+        } else {
+            end = line.find(steps_[next].literal, pos);
+            if (end == npos) {
+                return ScanError{pos >= line.size() ? "line ends early" : "missing separator",
+                                 pos + 1};
+            }
+            // Servers write these as single tokens. Letting them run to a later separator
+            // would let `combined` swallow a vhost prefix or an X-Forwarded-For list into
+            // its client field and claim lines it does not describe.
+            if (is_token_kind(step.kind) && std::memchr(line.data() + pos, ' ', end - pos)) {
+                return ScanError{"space inside a single-word field", pos + 1};
+            }
+        }
+        std::string_view text = line.substr(pos, end - pos);
+
+        if (pair) {
+            std::size_t question = text.find('?');
+            if (question == npos) question = text.size();
+            fields.value[static_cast<std::size_t>(step.kind)] = text.substr(0, question);
+            fields.value[static_cast<std::size_t>(steps_[i + 1].kind)] = text.substr(question);
+            ++i;
+        } else {
+            if (step.kind == FieldKind::status && !is_status(text)) {
+                return ScanError{"status is not a number", pos + 1};
+            }
+            if (step.numeric && !is_count(text)) return ScanError{"bytes is not a number", pos + 1};
+            if (step.kind == FieldKind::port && !is_port(text)) {
+                return ScanError{"port is not a number", pos + 1};
+            }
+            if (step.kind != FieldKind::opaque) {
+                fields.value[static_cast<std::size_t>(step.kind)] = text;
+            }
+        }
+        pos = end;
+    }
+    return std::nullopt;
+}
+
+// --- presets -------------------------------------------------------------------------------
+
+namespace {
+
+struct RawExpect {
+    std::string field;
+    std::string value;
+    std::size_t line = 0;
+};
+
+struct RawSample {
+    std::string text;
+    std::size_t line = 0;
+    std::vector<RawExpect> expects;
+};
+
+struct RawPreset {
+    std::string name;
+    std::size_t line = 0;
+    std::string description;
+    std::size_t description_line = 0;
+    std::string format;
+    std::size_t format_line = 0;
+    std::vector<RawSample> samples;
+};
+
+std::optional<FieldKind> kind_by_name(std::string_view name) {
+    for (std::size_t i = 0; i + 1 < field_kind_count; ++i) {
+        auto kind = static_cast<FieldKind>(i);
+        if (field_kind_name(kind) == name) return kind;
+    }
+    return std::nullopt;
+}
+
+bool is_preset_name(std::string_view name) {
+    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return is_name_char(c) || c == '-' || c == '.';
+    });
+}
+
+std::variant<Preset, PresetError> check_preset(const RawPreset& raw, const std::string& file) {
+    auto error = [&](std::size_t line, std::string reason) {
+        return PresetError{file, line, "preset '" + raw.name + "': " + std::move(reason)};
+    };
+    if (raw.description_line == 0) return error(raw.line, "has no description");
+    if (raw.format_line == 0) return error(raw.line, "has no format");
+    if (raw.samples.empty()) return error(raw.line, "has no sample");
+
+    auto compiled = LogFormat::compile(raw.format);
+    if (auto* problem = std::get_if<FormatError>(&compiled)) {
+        return error(raw.format_line, "bad format: " + problem->message + " at column " +
+                                          std::to_string(problem->offset + 1));
+    }
+    LogFormat& format = std::get<LogFormat>(compiled);
+    for (const RawSample& sample : raw.samples) {
+        if (sample.expects.empty()) return error(sample.line, "sample has no expect lines");
+        Fields fields;
+        if (auto scan_error = format.scan(sample.text, fields)) {
+            return error(sample.line, std::string("sample does not match: ") + scan_error->reason +
+                                          " at column " + std::to_string(scan_error->column));
+        }
+        for (const RawExpect& expect : sample.expects) {
+            std::optional<FieldKind> kind = kind_by_name(expect.field);
+            if (!kind) return error(expect.line, "unknown field " + quote(expect.field));
+            if (!fields.has(*kind)) {
+                return error(expect.line, "the format has no field " + quote(expect.field));
+            }
+            std::string_view scanned = fields.get(*kind);
+            if (scanned != expect.value) {
+                return error(expect.line, "expected " + expect.field + " " + quote(expect.value) +
+                                              ", scanned " + quote(scanned));
+            }
+        }
+    }
+    return Preset{raw.name, raw.description, std::move(format)};
+}
+
+}  // namespace
+
+std::variant<std::vector<Preset>, PresetError> parse_presets(std::string_view text,
+                                                             const std::string& file_name) {
+    std::vector<RawPreset> raws;
+    std::size_t line_no = 0;
+    auto error = [&](std::string reason) { return PresetError{file_name, line_no, reason}; };
+    while (!text.empty()) {
+        std::size_t newline = text.find('\n');
+        std::string_view line = text.substr(0, newline);
+        text = newline == std::string_view::npos ? std::string_view{} : text.substr(newline + 1);
+        ++line_no;
+        line = trim(line);
+        if (line.empty() || line.front() == '#') continue;
+
+        if (line.front() == '[') {
+            if (line.back() != ']') return error("a section header ends with ']'");
+            std::string_view name = trim(line.substr(1, line.size() - 2));
+            if (!is_preset_name(name)) {
+                return error("a preset name uses letters, digits, '_', '-' and '.'");
+            }
+            for (const RawPreset& other : raws) {
+                if (other.name == name) {
+                    return error("duplicate preset " + quote(name) + " (first at line " +
+                                 std::to_string(other.line) + ")");
+                }
+            }
+            RawPreset raw;
+            raw.name = std::string(name);
+            raw.line = line_no;
+            raws.push_back(std::move(raw));
+            continue;
+        }
+
+        std::size_t equals = line.find('=');
+        if (equals == std::string_view::npos) return error("expected 'key = value'");
+        std::string_view key = trim(line.substr(0, equals));
+        std::string value(trim(line.substr(equals + 1)));
+        if (raws.empty()) return error("a [name] line must come before " + quote(key));
+        RawPreset& raw = raws.back();
+        if (key == "description" || key == "format") {
+            std::size_t& seen = key == "format" ? raw.format_line : raw.description_line;
+            if (seen != 0) return error(quote(key) + " given twice");
+            seen = line_no;
+            (key == "format" ? raw.format : raw.description) = std::move(value);
+        } else if (key == "sample") {
+            raw.samples.push_back(RawSample{std::move(value), line_no, {}});
+        } else if (key.starts_with("expect") && key.size() > 6 && is_space(key[6])) {
+            if (raw.samples.empty()) return error("'expect' must follow a 'sample' line");
+            std::string field(trim(key.substr(6)));
+            raw.samples.back().expects.push_back(RawExpect{field, std::move(value), line_no});
+        } else {
+            return error("unknown key " + quote(key) +
+                         " (keys: description, format, sample, expect FIELD)");
+        }
+    }
+    if (raws.empty()) return PresetError{file_name, 0, "no presets in the file"};
+
+    std::vector<Preset> presets;
+    presets.reserve(raws.size());
+    for (const RawPreset& raw : raws) {
+        auto checked = check_preset(raw, file_name);
+        if (auto* problem = std::get_if<PresetError>(&checked)) return *problem;
+        presets.push_back(std::get<Preset>(std::move(checked)));
+    }
+    return presets;
+}
+
+std::variant<std::vector<Preset>, PresetError> load_presets(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return PresetError{path, 0, std::string("cannot read: ") + std::strerror(errno)};
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) return PresetError{path, 0, "cannot read"};
+    return parse_presets(text.str(), path);
+}
+
+// --- detection -----------------------------------------------------------------------------
+
+bool Detection::clear() const {
+    return !candidates.empty() && candidates.front().parsed * 2 > lines;
+}
+
+Detection detect_format(const std::vector<Preset>& presets, std::string_view sample,
+                        std::size_t max_lines) {
+    std::vector<std::string_view> lines;
+    while (!sample.empty() && lines.size() < max_lines) {
+        std::size_t newline = sample.find('\n');
+        std::string_view line = sample.substr(0, newline);
+        sample =
+            newline == std::string_view::npos ? std::string_view{} : sample.substr(newline + 1);
+        if (line.ends_with('\r')) line.remove_suffix(1);
+        if (!line.empty()) lines.push_back(line);
+    }
+
+    Detection detection;
+    detection.lines = lines.size();
+    Fields fields;
+    for (const Preset& preset : presets) {
+        std::size_t parsed = 0;
+        for (std::string_view line : lines)
+            parsed += !preset.format.scan(line, fields).has_value();
+        detection.candidates.push_back({&preset, parsed});
+    }
+    // A format that scans a line may be a prefix of the one that wrote it (text after the last
+    // step is ignored): `common` scans every `combined` line, and also the odd combined line
+    // whose user agent lost its closing quote. So every preset that parses nearly as many
+    // lines as the best one (98 %) competes on the fields it explains, and only then on lines.
+    std::size_t best_parsed = 0;
+    for (const Detection::Candidate& candidate : detection.candidates)
+        best_parsed = std::max(best_parsed, candidate.parsed);
+    auto near_best = [best_parsed](const Detection::Candidate& candidate) {
+        return candidate.parsed > 0 && candidate.parsed * 50 >= best_parsed * 49;
+    };
+    std::stable_sort(detection.candidates.begin(), detection.candidates.end(),
+                     [&](const Detection::Candidate& a, const Detection::Candidate& b) {
+                         bool a_near = near_best(a), b_near = near_best(b);
+                         if (a_near != b_near) return a_near;
+                         std::size_t a_fields = a.preset->format.field_count();
+                         std::size_t b_fields = b.preset->format.field_count();
+                         if (a_near && a_fields != b_fields) return a_fields > b_fields;
+                         if (a.parsed != b.parsed) return a.parsed > b.parsed;
+                         return a_fields > b_fields;
+                     });
+    return detection;
+}
+
+}  // namespace logsift

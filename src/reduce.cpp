@@ -1,0 +1,165 @@
+// Reduce: the one place where personal fields are read. Each is turned into its coarse form
+// (network, host, path, time bucket) in a buffer owned by the Reducer; the rest is dropped.
+#include "logsift/reduce.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+namespace logsift {
+namespace {
+
+bool is_tchar(unsigned char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+    return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
+}
+
+template <typename Number>
+std::optional<Number> parse_number(std::string_view text) {
+    Number value{};
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+// A target worth keeping names a resource: origin-form, absolute-form or asterisk-form (RFC
+// 9112 3.2). Anything else (scanner junk after a valid-looking method) is dropped.
+bool is_resource_target(std::string_view target, std::string_view method) {
+    if (target.empty()) return false;
+    if (target.front() == '/' || target == "*") return true;
+    if (method == "CONNECT") return true;
+    return target.starts_with("http://") || target.starts_with("https://") ||
+           target.starts_with("HTTP://") || target.starts_with("HTTPS://");
+}
+
+std::string_view dash_as_empty(std::string_view value) { return value == "-" ? std::string_view{} : value; }
+
+}  // namespace
+
+RequestLine split_request(std::string_view request) {
+    RequestLine parts;
+    std::size_t first_space = request.find(' ');
+    if (first_space == std::string_view::npos) {
+        parts.method = request;
+        return parts;
+    }
+    parts.method = request.substr(0, first_space);
+    std::string_view rest = request.substr(first_space + 1);
+    std::size_t last_space = rest.rfind(' ');
+    if (last_space != std::string_view::npos && rest.substr(last_space + 1).starts_with("HTTP/")) {
+        parts.target = rest.substr(0, last_space);
+        parts.protocol = rest.substr(last_space + 1);
+    } else {
+        parts.target = rest;  // HTTP/0.9 ("GET /index.html") or a target with spaces
+    }
+    return parts;
+}
+
+bool is_method_token(std::string_view method) {
+    if (method.empty() || method.size() > 32) return false;
+    return std::all_of(method.begin(), method.end(),
+                       [](char c) { return is_tchar(static_cast<unsigned char>(c)); });
+}
+
+Reducer::Reducer(const ReduceOptions& options, const LogFormat& format)
+    : options_(options), time_syntax_(format.time_syntax()), time_pattern_(format.time_pattern()) {}
+
+std::string_view Reducer::reduce_time(std::string_view text) {
+    if (last_time_valid_ && text.size() == last_time_size_ &&
+        std::memcmp(text.data(), last_time_text_.data(), text.size()) == 0) {
+        return {time_buffer_.data(), time_size_};
+    }
+    std::optional<Timestamp> parsed = parse_timestamp(text, time_syntax_, time_pattern_);
+    if (!parsed) return {};
+    Timestamp bucket = truncate_timestamp(*parsed, options_.resolution, options_.utc);
+    time_size_ = format_timestamp(bucket, options_.utc, time_buffer_.data());
+    last_time_valid_ = text.size() <= last_time_text_.size();
+    if (last_time_valid_) {
+        std::memcpy(last_time_text_.data(), text.data(), text.size());
+        last_time_size_ = text.size();
+    }
+    return {time_buffer_.data(), time_size_};
+}
+
+std::optional<ScanError> Reducer::reduce(std::string_view line, const Fields& fields,
+                                         Record& record) {
+    auto column_of = [&](std::string_view field) {
+        return static_cast<std::size_t>(field.data() - line.data()) + 1;
+    };
+    record = Record{};
+
+    if (fields.has(FieldKind::time)) {
+        std::string_view text = fields.get(FieldKind::time);
+        record.time = reduce_time(text);
+        if (record.time.empty()) return ScanError{"time does not match the format", column_of(text)};
+    }
+
+    std::string_view client = fields.get(FieldKind::client);
+    std::size_t network_size = 0;
+    if (options_.client_source == ClientSource::forwarded && fields.has(FieldKind::forwarded_for)) {
+        std::optional<IpAddress> forwarded =
+            forwarded_client(fields.get(FieldKind::forwarded_for), options_.trusted_proxies.data(),
+                             options_.trusted_proxies.size());
+        if (forwarded) {
+            unsigned prefix = forwarded->v6 ? options_.ipv6_prefix : options_.ipv4_prefix;
+            network_size = format_network(truncate_ip(*forwarded, prefix), prefix,
+                                          network_buffer_.data());
+        }
+    }
+    if (network_size == 0 && fields.has(FieldKind::client)) {
+        network_size = reduce_client(client, options_.ipv4_prefix, options_.ipv6_prefix,
+                                     network_buffer_.data());
+    }
+    record.network = {network_buffer_.data(), network_size};
+
+    std::string_view target;
+    if (fields.has(FieldKind::request)) {
+        RequestLine request = split_request(fields.get(FieldKind::request));
+        record.method = request.method;
+        target = request.target;
+    }
+    if (fields.has(FieldKind::method)) record.method = fields.get(FieldKind::method);
+    if (!is_method_token(record.method)) {
+        record.method = {};
+        target = {};
+    }
+    if (fields.has(FieldKind::target)) {
+        target = fields.get(FieldKind::target);
+    }
+    if (!target.empty()) {
+        if (is_resource_target(target, record.method)) {
+            record.resource = reduce_resource(target, options_.keep_query);
+        }
+    } else if (fields.has(FieldKind::path)) {
+        std::string_view path = dash_as_empty(fields.get(FieldKind::path));
+        std::string_view query = dash_as_empty(fields.get(FieldKind::query));
+        if (!query.empty() && query.front() == '?') query.remove_prefix(1);
+        if (options_.keep_query && !query.empty() &&
+            path.size() + 1 + query.size() <= resource_buffer_.size()) {
+            char* out = resource_buffer_.data();
+            std::memcpy(out, path.data(), path.size());
+            out[path.size()] = '?';
+            std::memcpy(out + path.size() + 1, query.data(), query.size());
+            record.resource = {out, path.size() + 1 + query.size()};
+        } else {
+            record.resource = path;
+        }
+    }
+
+    if (fields.has(FieldKind::status)) {
+        record.status = parse_number<std::uint16_t>(fields.get(FieldKind::status));
+    }
+    if (fields.has(FieldKind::bytes)) {
+        std::string_view bytes = fields.get(FieldKind::bytes);
+        record.bytes = bytes == "-" ? std::optional<std::uint64_t>(0)
+                                    : parse_number<std::uint64_t>(bytes);
+    }
+    if (fields.has(FieldKind::referrer)) {
+        std::size_t size = reduce_referrer(fields.get(FieldKind::referrer), referrer_buffer_.data());
+        record.referrer_host = {referrer_buffer_.data(), size};
+    }
+    if (fields.has(FieldKind::vhost)) record.vhost = dash_as_empty(fields.get(FieldKind::vhost));
+    return std::nullopt;
+}
+
+}  // namespace logsift

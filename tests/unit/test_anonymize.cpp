@@ -1,0 +1,315 @@
+// Unit tests for anonymize: address parsing and printing, truncation, CIDR matching, host-name
+// clients through the Public Suffix List, X-Forwarded-For, resources and referrers.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "logsift/anonymize.hpp"
+
+using namespace logsift;
+
+namespace {
+
+// The address as "text/bits" at full length, or "none".
+std::string ip_text(std::string_view text) {
+    std::optional<IpAddress> address = parse_ip(text);
+    if (!address) return "none";
+    char out[64];
+    return std::string(out, format_network(*address, address->v6 ? 128 : 32, out));
+}
+
+std::string network_text(std::string_view text, unsigned prefix) {
+    std::optional<IpAddress> address = parse_ip(text);
+    REQUIRE(address);
+    char out[64];
+    return std::string(out, format_network(truncate_ip(*address, prefix), prefix, out));
+}
+
+std::string client_text(std::string_view client, unsigned v4 = 24, unsigned v6 = 48) {
+    char out[256];
+    return std::string(out, reduce_client(client, v4, v6, out));
+}
+
+std::string referrer_text(std::string_view referrer) {
+    char out[256];
+    return std::string(out, reduce_referrer(referrer, out));
+}
+
+std::string cidr_text(std::string_view text) {
+    std::optional<Cidr> cidr = parse_cidr(text);
+    if (!cidr) return "none";
+    char out[64];
+    return std::string(out, format_network(cidr->network, cidr->prefix, out));
+}
+
+std::string forwarded_text(std::string_view header, const std::vector<Cidr>& trusted) {
+    std::optional<IpAddress> address = forwarded_client(header, trusted.data(), trusted.size());
+    if (!address) return "none";
+    char out[64];
+    return std::string(out, format_network(*address, address->v6 ? 128 : 32, out));
+}
+
+std::vector<Cidr> cidrs(std::initializer_list<std::string_view> texts) {
+    std::vector<Cidr> result;
+    for (std::string_view text : texts) {
+        std::optional<Cidr> cidr = parse_cidr(text);
+        REQUIRE(cidr);
+        result.push_back(*cidr);
+    }
+    return result;
+}
+
+}  // namespace
+
+TEST_CASE("parse_ip reads IPv4") {
+    CHECK(ip_text("203.0.113.7") == "203.0.113.7/32");
+    CHECK(ip_text("0.0.0.0") == "0.0.0.0/32");
+    CHECK(ip_text("255.255.255.255") == "255.255.255.255/32");
+    CHECK(ip_text("203.0.113.7:8080") == "203.0.113.7/32");
+    CHECK(ip_text("203.0.113.7:65535") == "203.0.113.7/32");
+    // Leading zeros are rejected: inet_aton would read them as octal.
+    CHECK(ip_text("010.0.0.1") == "none");
+    CHECK(ip_text("1.2.3.04") == "none");
+}
+
+TEST_CASE("parse_ip reads every IPv6 text form") {
+    CHECK(ip_text("2001:0db8:0000:0000:0000:ff00:0042:8329") == "2001:db8::ff00:42:8329/128");
+    CHECK(ip_text("2001:db8::ff00:42:8329") == "2001:db8::ff00:42:8329/128");
+    CHECK(ip_text("2001:DB8::FF00:42:8329") == "2001:db8::ff00:42:8329/128");
+    CHECK(ip_text("::") == "::/128");
+    CHECK(ip_text("::1") == "::1/128");
+    CHECK(ip_text("1::") == "1::/128");
+    CHECK(ip_text("1:2:3:4:5:6:7::") == "1:2:3:4:5:6:7:0/128");
+    CHECK(ip_text("::2:3:4:5:6:7:8") == "0:2:3:4:5:6:7:8/128");
+    CHECK(ip_text("64:ff9b::192.0.2.33") == "64:ff9b::c000:221/128");
+    CHECK(ip_text("1:2:3:4:5:6:1.2.3.4") == "1:2:3:4:5:6:102:304/128");
+    CHECK(ip_text("::1.2.3.4") == "::102:304/128");
+}
+
+TEST_CASE("parse_ip turns IPv4-mapped IPv6 into IPv4") {
+    CHECK(ip_text("::ffff:192.0.2.128") == "192.0.2.128/32");
+    CHECK(ip_text("::FFFF:192.0.2.128") == "192.0.2.128/32");
+    CHECK(ip_text("::ffff:c000:280") == "192.0.2.128/32");
+    CHECK(ip_text("[::ffff:192.0.2.128]:443") == "192.0.2.128/32");
+    CHECK(parse_ip("::ffff:1.2.3.4")->v6 == false);
+}
+
+TEST_CASE("parse_ip strips brackets, ports and zone ids") {
+    CHECK(ip_text("[2001:db8::1]") == "2001:db8::1/128");
+    CHECK(ip_text("[2001:db8::1]:443") == "2001:db8::1/128");
+    CHECK(ip_text("fe80::1%eth0") == "fe80::1/128");
+    CHECK(ip_text("[fe80::1%eth0]:8080") == "fe80::1/128");
+    CHECK(ip_text("fe80::1%") == "none");
+    CHECK(ip_text("fe80::1%eth 0") == "none");
+    CHECK(ip_text("[2001:db8::1]:") == "none");
+    CHECK(ip_text("[2001:db8::1]:65536") == "none");
+    CHECK(ip_text("[2001:db8::1]x") == "none");
+    CHECK(ip_text("[2001:db8::1") == "none");
+    CHECK(ip_text("[203.0.113.7]") == "none");
+}
+
+TEST_CASE("parse_ip rejects everything else") {
+    for (std::string_view text : {"unix:",
+                                  "-",
+                                  "",
+                                  "2a02:cf40::::::::4e36",
+                                  "[2a02:cf40::::::::4e36]:500000000",
+                                  "1.2.3",
+                                  "1.2.3.4.5",
+                                  "256.1.1.1",
+                                  "1.2.3.256",
+                                  "example.com",
+                                  "localhost",
+                                  " 1.2.3.4",
+                                  "1.2.3.4 ",
+                                  "x1.2.3.4",
+                                  "1..2.3",
+                                  ".1.2.3",
+                                  "1.2.3.4:",
+                                  "1.2.3.4:99999",
+                                  "1.2.3.4:8a",
+                                  ":",
+                                  ":::",
+                                  "1:2",
+                                  "1::2::3",
+                                  "12345::",
+                                  "::g",
+                                  "1:2:3:4:5:6:7:8:9",
+                                  "::1:2:3:4:5:6:7:8",
+                                  "1:2:3:4:5:6:7:8::",
+                                  "1:2:3:4:5:6:7",
+                                  "1:",
+                                  ":1",
+                                  "1:2:3:4:5:6::1.2.3.4",
+                                  "::1.2.3",
+                                  "::256.1.1.1",
+                                  "::1.2.3.4:5",
+                                  "unix:/var/run/sock"}) {
+        CAPTURE(text);
+        CHECK_FALSE(parse_ip(text).has_value());
+    }
+}
+
+TEST_CASE("truncate_ip keeps the prefix bits") {
+    CHECK(network_text("203.0.113.77", 0) == "0.0.0.0/0");
+    CHECK(network_text("203.0.113.77", 8) == "203.0.0.0/8");
+    CHECK(network_text("203.0.113.77", 20) == "203.0.112.0/20");
+    CHECK(network_text("203.0.113.77", 24) == "203.0.113.0/24");
+    CHECK(network_text("203.0.113.77", 32) == "203.0.113.77/32");
+    CHECK(network_text("203.0.113.77", 99) == "203.0.113.77/32");
+    CHECK(network_text("2001:db8:1234:5678:9abc:def0:1234:5678", 0) == "::/0");
+    CHECK(network_text("2001:db8:1234:5678:9abc:def0:1234:5678", 8) == "2000::/8");
+    CHECK(network_text("2001:db8:1234:5678:9abc:def0:1234:5678", 48) == "2001:db8:1234::/48");
+    CHECK(network_text("2001:db8:1234:5678:9abc:def0:1234:5678", 56) == "2001:db8:1234:5600::/56");
+    CHECK(network_text("2001:db8:1234:5678:9abc:def0:1234:5678", 64) == "2001:db8:1234:5678::/64");
+    CHECK(network_text("2001:db8:1234:5678:9abc:def0:1234:5678", 128) ==
+          "2001:db8:1234:5678:9abc:def0:1234:5678/128");
+    CHECK(network_text("2001:db8:1234:5678:9abc:def0:1234:5678", 200) ==
+          "2001:db8:1234:5678:9abc:def0:1234:5678/128");
+}
+
+TEST_CASE("format_network writes RFC 5952 text") {
+    CHECK(ip_text("2001:db8:0:0:1:0:0:1") == "2001:db8::1:0:0:1/128");
+    CHECK(ip_text("2001:db8:0:1:1:1:1:1") == "2001:db8:0:1:1:1:1:1/128");
+    CHECK(ip_text("2001:0:0:1:0:0:0:1") == "2001:0:0:1::1/128");
+    CHECK(ip_text("2001:db8::0:1") == "2001:db8::1/128");
+    CHECK(ip_text("0:0:0:0:0:0:0:0") == "::/128");
+    CHECK(ip_text("0:0:0:0:0:0:0:1") == "::1/128");
+    CHECK(ip_text("1:0:0:0:0:0:0:0") == "1::/128");
+    CHECK(ip_text("0:1:0:1:0:1:0:1") == "0:1:0:1:0:1:0:1/128");
+    CHECK(ip_text("2001:DB8:00AB:0A0::1") == "2001:db8:ab:a0::1/128");
+}
+
+TEST_CASE("parse_cidr and ip_in_network") {
+    CHECK(cidr_text("203.0.113.0/24") == "203.0.113.0/24");
+    CHECK(cidr_text("10.1.2.3/8") == "10.0.0.0/8");
+    CHECK(cidr_text("203.0.113.7") == "203.0.113.7/32");
+    CHECK(cidr_text("0.0.0.0/0") == "0.0.0.0/0");
+    CHECK(cidr_text("2001:db8::/32") == "2001:db8::/32");
+    CHECK(cidr_text("2001:db8::1") == "2001:db8::1/128");
+    CHECK(cidr_text("::/0") == "::/0");
+    CHECK(cidr_text("::ffff:10.0.0.0/104") == "10.0.0.0/8");
+    for (std::string_view text :
+         {"203.0.113.0/33", "2001:db8::/129", "203.0.113.0/", "/24", "203.0.113.0/2a",
+          "203.0.113.0/-1", "203.0.113.0/+8", "", "foo/8", "203.0.113.0/24/8", "[2001:db8::]/32",
+          "203.0.113.0:80/24", "::ffff:10.0.0.0/64", "2001:db8::/0128"}) {
+        CAPTURE(text);
+        CHECK_FALSE(parse_cidr(text).has_value());
+    }
+
+    const Cidr v4 = *parse_cidr("10.0.0.0/8");
+    const Cidr v6 = *parse_cidr("2001:db8::/32");
+    CHECK(ip_in_network(*parse_ip("10.255.0.1"), v4.network, v4.prefix));
+    CHECK_FALSE(ip_in_network(*parse_ip("11.0.0.1"), v4.network, v4.prefix));
+    CHECK(ip_in_network(*parse_ip("2001:db8:ffff::1"), v6.network, v6.prefix));
+    CHECK_FALSE(ip_in_network(*parse_ip("2001:db9::1"), v6.network, v6.prefix));
+    CHECK_FALSE(ip_in_network(*parse_ip("2001:db8::1"), v4.network, 0));  // families differ
+    CHECK(ip_in_network(*parse_ip("::ffff:10.1.1.1"), v4.network, v4.prefix));
+}
+
+TEST_CASE("reduce_client truncates addresses") {
+    CHECK(client_text("203.0.113.77") == "203.0.113.0/24");
+    CHECK(client_text("203.0.113.77:5555") == "203.0.113.0/24");
+    CHECK(client_text("2001:db8:1:2:3:4:5:6") == "2001:db8:1::/48");
+    CHECK(client_text("[2001:db8:1:2:3:4:5:6]:443") == "2001:db8:1::/48");
+    CHECK(client_text("::ffff:203.0.113.77") == "203.0.113.0/24");
+    CHECK(client_text("203.0.113.77", 16, 64) == "203.0.0.0/16");
+    CHECK(client_text("2001:db8:1:2:3:4:5:6", 16, 64) == "2001:db8:1:2::/64");
+}
+
+TEST_CASE("reduce_client reduces host names to their registrable domain") {
+    CHECK(client_text("in24.inetnebr.com") == "inetnebr.com");
+    CHECK(client_text("piweba4y.prodigy.com") == "prodigy.com");
+    CHECK(client_text("www.example.co.uk") == "example.co.uk");
+    CHECK(client_text("WWW.Example.CO.UK") == "example.co.uk");
+    CHECK(client_text("example.com") == "example.com");
+    CHECK(client_text("dial-up-7.pool.example.com.") == "example.com");
+    CHECK(client_text("localhost") == "invalid");
+    CHECK(client_text("monitoring-server") == "invalid");
+    CHECK(client_text("com") == "invalid");
+    CHECK(client_text("co.uk") == "invalid");
+}
+
+TEST_CASE("reduce_client gives invalid for anything else") {
+    for (std::string_view text :
+         {"", "-", "unix:", "1.2.3", "1.2.3.4.5", "256.1.1.1", "2a02:cf40::::::::4e36",
+          "[2a02:cf40::::::::4e36]:500000000", "exa mple.com", "example..com", ".example.com",
+          "user@example.com", "example.com/x", "caf\xc3\xa9.example.com", "a_b.example.com"}) {
+        CAPTURE(text);
+        CHECK(client_text(text) == "invalid");
+    }
+    CHECK(client_text(std::string(300, 'a') + ".com") == "invalid");
+}
+
+TEST_CASE("forwarded_client picks the right-most untrusted address") {
+    const std::vector<Cidr> trusted = cidrs({"10.0.0.0/8", "2001:db8:ffff::/48"});
+    CHECK(forwarded_text("203.0.113.7", trusted) == "203.0.113.7/32");
+    CHECK(forwarded_text("198.51.100.1, 203.0.113.7, 10.0.0.2", trusted) == "203.0.113.7/32");
+    CHECK(forwarded_text("198.51.100.1,203.0.113.7,10.0.0.2", trusted) == "203.0.113.7/32");
+    CHECK(forwarded_text("198.51.100.1, 10.0.0.3, 10.0.0.2", trusted) == "198.51.100.1/32");
+    CHECK(forwarded_text("10.0.0.9, 10.0.0.3, 10.0.0.2", trusted) == "10.0.0.9/32");
+    CHECK(forwarded_text("203.0.113.7, unknown, 10.0.0.2", trusted) == "203.0.113.7/32");
+    CHECK(forwarded_text("unknown, 10.0.0.3", trusted) == "10.0.0.3/32");
+    CHECK(forwarded_text("2001:db8::1, 2001:db8:ffff::2", trusted) == "2001:db8::1/128");
+    CHECK(forwarded_text("[2001:db8::1]:5000, 10.1.1.1:80", trusted) == "2001:db8::1/128");
+    CHECK(forwarded_text("198.51.100.1, 203.0.113.7", {}) == "203.0.113.7/32");
+    CHECK(forwarded_text("", trusted) == "none");
+    CHECK(forwarded_text("-", trusted) == "none");
+    CHECK(forwarded_text("unknown, , -", trusted) == "none");
+}
+
+TEST_CASE("reduce_resource keeps the path") {
+    CHECK(reduce_resource("/download/file.tar.gz?token=secret", false) == "/download/file.tar.gz");
+    CHECK(reduce_resource("/download/file.tar.gz?token=secret", true) ==
+          "/download/file.tar.gz?token=secret");
+    CHECK(reduce_resource("/page#section", false) == "/page");
+    CHECK(reduce_resource("/page?a=b#section", true) == "/page?a=b");
+    CHECK(reduce_resource("/a%20b?q", false) == "/a%20b");
+    CHECK(reduce_resource("/", false) == "/");
+    CHECK(reduce_resource("", false) == "");
+    CHECK(reduce_resource("http://host:80/p?q", false) == "/p");
+    CHECK(reduce_resource("http://host:80/p?q", true) == "/p?q");
+    CHECK(reduce_resource("HTTPS://user:pw@host/a/b#f", false) == "/a/b");
+    CHECK(reduce_resource("http://host", false) == "/");
+    CHECK(reduce_resource("http://host?q=1", true) == "/");
+    CHECK(reduce_resource("*", false) == "*");
+    CHECK(reduce_resource("foo.com:25", false) == "foo.com:25");
+    CHECK(reduce_resource("[2001:db8::1]:443", false) == "[2001:db8::1]:443");
+
+    // The result is a view into the target, not a copy.
+    std::string_view target = "/x?y";
+    CHECK(reduce_resource(target, false).data() == target.data());
+}
+
+TEST_CASE("reduce_referrer keeps the host") {
+    CHECK(referrer_text("-") == "");
+    CHECK(referrer_text("") == "");
+    CHECK(referrer_text("https://User:pw@WWW.Example.com:8443/path?q#f") == "www.example.com");
+    CHECK(referrer_text("http://example.com") == "example.com");
+    CHECK(referrer_text("http://example.com/") == "example.com");
+    CHECK(referrer_text("http://example.com?x") == "example.com");
+    CHECK(referrer_text("http://example.com#x") == "example.com");
+    CHECK(referrer_text("http://example.com./a") == "example.com");
+    CHECK(referrer_text("http://[2001:DB8:0::1]:80/") == "[2001:db8::1]");
+    CHECK(referrer_text("http://203.0.113.7:8080/x") == "203.0.113.7");
+    CHECK(referrer_text("android-app://com.google.android.gm/") == "com.google.android.gm");
+    CHECK(referrer_text("//example.com/x") == "example.com");
+    CHECK(referrer_text("http://my_host.example/") == "my_host.example");
+    CHECK(referrer_text("foo") == "");
+    CHECK(referrer_text("/relative/path") == "");
+    CHECK(referrer_text("example.com/path") == "");
+    CHECK(referrer_text("http:/example.com") == "");
+    CHECK(referrer_text("1http://example.com") == "");
+    CHECK(referrer_text("http://") == "");
+    CHECK(referrer_text("http://user@/x") == "");
+    CHECK(referrer_text("http://ex\\x22ample.com/") == "");
+    CHECK(referrer_text("http://ex%41mple.com/") == "");
+    CHECK(referrer_text("http://exa mple.com/") == "");
+    CHECK(referrer_text("http://[2001:db8::1/") == "");
+    CHECK(referrer_text("http://[not-v6]/") == "");
+
+    const std::string long_host = std::string(300, 'A') + ".com";
+    CHECK(referrer_text("http://" + long_host + "/") == std::string(253, 'a'));
+}
