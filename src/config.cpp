@@ -2,9 +2,14 @@
 // Every check that can fail without reading input happens here, before any input is opened.
 #include "logsift/config.hpp"
 
+#include "logsift/diag.hpp"
+
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
+#include <ctime>
+#include <tuple>
 #include <cstdlib>
 #include <filesystem>
 #include <system_error>
@@ -56,7 +61,56 @@ std::optional<TimeResolution> parse_resolution(const std::string& text) {
     return std::nullopt;
 }
 
-std::variant<InputConfig, ConfigError> build_input_config(const InputOptions& options) {
+std::variant<std::shared_ptr<const AgentParser>, ConfigError> load_agents(
+    const InputOptions& options) {
+    std::string extra = find_patterns_dir(options.patterns_dir) + "/agents.yaml";
+    auto loaded = AgentParser::load(find_ua_regexes(options.ua_regexes), extra);
+    if (auto* error = std::get_if<AgentRulesError>(&loaded)) {
+        std::string where = error->file;
+        if (error->line > 0) where.append(":").append(std::to_string(error->line));
+        return ConfigError{where + ": " + error->reason};
+    }
+    std::shared_ptr<const AgentParser> parser = std::move(std::get<0>(loaded));
+    if (options.verbose) {
+        for (const std::string& skipped : parser->skipped_patterns()) {
+            print_warning("user-agent pattern skipped: " + skipped);
+        }
+    }
+    return parser;
+}
+
+std::optional<ConfigError> build_filters(const InputOptions& options, InputConfig& config) {
+    RecordFilter::Spec spec;
+    spec.statuses = options.statuses;
+    spec.methods = options.methods;
+    spec.path = options.path;
+    spec.agent_classes = options.agent_classes;
+    spec.vhosts = options.vhosts;
+    auto filter = RecordFilter::build(spec);
+    if (auto* error = std::get_if<std::string>(&filter)) return ConfigError{*error};
+    config.filter = std::get<RecordFilter>(std::move(filter));
+    for (const std::string& text : options.clients) {
+        std::optional<Cidr> cidr = parse_cidr(text);
+        if (!cidr) return ConfigError{"--client '" + text + "' is not an address or CIDR"};
+        config.reduce.client_filter.push_back(*cidr);
+    }
+    const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+    for (auto [text, bound, name] : {std::tuple{&options.since, &config.since, "--since"},
+                                     std::tuple{&options.until, &config.until, "--until"}}) {
+        if (text->empty()) continue;
+        std::string reason;
+        *bound = parse_time_bound(*text, now, reason);
+        if (!*bound) return ConfigError{std::string(name) + ": '" + *text + "': " + reason};
+        if ((*bound)->kind == TimeBound::Kind::instant) {
+            (name == std::string_view("--since") ? config.filter.since : config.filter.until) =
+                (*bound)->seconds;
+        }
+    }
+    return std::nullopt;
+}
+
+std::variant<InputConfig, ConfigError> build_input_config(const InputOptions& options,
+                                                          bool needs_agents) {
     InputConfig config;
     config.inputs = options.inputs.empty() ? std::vector<std::string>{"-"} : options.inputs;
     config.max_line = options.max_line;
@@ -97,6 +151,12 @@ std::variant<InputConfig, ConfigError> build_input_config(const InputOptions& op
                            options.max_bad + "'"};
     }
     config.max_bad_fraction = *max_bad;
+    if (auto error = build_filters(options, config)) return *error;
+    if (needs_agents || config.filter.needs_agent()) {
+        auto agents = load_agents(options);
+        if (auto* error = std::get_if<ConfigError>(&agents)) return *error;
+        config.agents = std::get<std::shared_ptr<const AgentParser>>(std::move(agents));
+    }
 
     if (looks_like_format_string(options.format)) {
         auto compiled = LogFormat::compile(options.format);
@@ -147,22 +207,10 @@ std::string find_patterns_dir(const std::string& option) {
 
 std::variant<ReduceConfig, ConfigError> build_reduce_config(const ReduceCliOptions& options) {
     ReduceConfig config;
-    auto input = build_input_config(options.input);
-    if (auto* error = std::get_if<ConfigError>(&input)) return *error;
-    config.input = std::get<InputConfig>(std::move(input));
-
-    if (options.output_format == "tsv") {
-        config.output_format = RecordFormat::tsv;
-    } else if (options.output_format == "csv") {
-        config.output_format = RecordFormat::csv;
-    } else if (options.output_format == "jsonl") {
-        config.output_format = RecordFormat::jsonl;
-    } else {
-        return ConfigError{"--output-format must be tsv, csv or jsonl, not '" +
-                           options.output_format + "'"};
-    }
+    // Columns decide whether user agents are parsed at all: it is the costliest step.
+    std::vector<Column> columns;
     if (options.fields.empty()) {
-        for (std::size_t i = 0; i < column_count; ++i) config.columns.push_back(Column(i));
+        for (std::size_t i = 0; i < column_count; ++i) columns.push_back(Column(i));
     } else {
         std::string_view rest = options.fields;
         while (true) {
@@ -178,10 +226,30 @@ std::variant<ReduceConfig, ConfigError> build_reduce_config(const ReduceCliOptio
                 return ConfigError{"--fields: unknown field '" + std::string(name) +
                                    "' (fields: " + known + ")"};
             }
-            config.columns.push_back(*column);
+            columns.push_back(*column);
             if (comma == std::string_view::npos) break;
             rest.remove_prefix(comma + 1);
         }
+    }
+    bool needs_agents = std::any_of(columns.begin(), columns.end(), [](Column column) {
+        return column == Column::agent || column == Column::agent_version ||
+               column == Column::agent_class;
+    });
+    config.columns = std::move(columns);
+
+    auto input = build_input_config(options.input, needs_agents);
+    if (auto* error = std::get_if<ConfigError>(&input)) return *error;
+    config.input = std::get<InputConfig>(std::move(input));
+
+    if (options.output_format == "tsv") {
+        config.output_format = RecordFormat::tsv;
+    } else if (options.output_format == "csv") {
+        config.output_format = RecordFormat::csv;
+    } else if (options.output_format == "jsonl") {
+        config.output_format = RecordFormat::jsonl;
+    } else {
+        return ConfigError{"--output-format must be tsv, csv or jsonl, not '" +
+                           options.output_format + "'"};
     }
     config.header = options.header;
     config.output_path = options.output == "-" ? std::string{} : options.output;
@@ -195,6 +263,114 @@ std::variant<FormatsConfig, ConfigError> build_formats_config(const FormatsCliOp
     config.presets = std::get<std::vector<Preset>>(std::move(presets));
     config.detect_path = options.detect;
     config.verbose = options.verbose;
+    return config;
+}
+
+std::variant<AggregateConfig, ConfigError> build_aggregate_config(
+    const AggregateCliOptions& options) {
+    AggregateConfig config;
+    config.report = options.report;
+    config.from = options.from;
+    if (!options.from.empty()) {
+        if (!options.input.inputs.empty()) {
+            return ConfigError{"--from reads summaries instead of logs: give one or the other"};
+        }
+        if (!options.shaping_given.empty()) {
+            return ConfigError{options.shaping_given.front() +
+                               " shapes a summary when it is made from logs; it does not apply "
+                               "to --from"};
+        }
+    } else {
+        auto input = build_input_config(options.input, true);
+        if (auto* error = std::get_if<ConfigError>(&input)) return *error;
+        config.input = std::get<InputConfig>(std::move(input));
+
+        std::string rules_path = options.downloads_rules.empty()
+                                     ? find_patterns_dir(options.input.patterns_dir) + "/downloads"
+                                     : options.downloads_rules;
+        auto rules = DownloadRules::load(rules_path);
+        if (auto* error = std::get_if<DownloadRulesError>(&rules)) {
+            std::string where = error->file;
+            if (error->line > 0) where.append(":").append(std::to_string(error->line));
+            return ConfigError{where + ": " + error->reason};
+        }
+        config.rules = std::get<std::unique_ptr<DownloadRules>>(std::move(rules));
+    }
+
+    SummarySettings& settings = config.settings;
+    settings.ipv4_prefix = options.input.ipv4_prefix;
+    settings.ipv6_prefix = options.input.ipv6_prefix;
+    settings.time_resolution = config.input.reduce.resolution;
+    settings.utc = options.input.utc;
+    settings.include_bots = options.include_bots;
+    std::optional<Period> period = parse_period(options.period);
+    if (!period) {
+        return ConfigError{"--period must be day, week, month or all, not '" + options.period +
+                           "'"};
+    }
+    settings.period = *period;
+    config.site_hosts = options.site_hosts;
+
+    ReportOptions& report = config.report_options;
+    if (options.by == "resource") {
+        report.by = DownloadGrouping::resource;
+    } else if (options.by == "product") {
+        report.by = DownloadGrouping::product;
+    } else if (options.by == "version") {
+        report.by = DownloadGrouping::version;
+    } else {
+        return ConfigError{"--by must be resource, product or version, not '" + options.by + "'"};
+    }
+    for (const std::string& list : options.dimensions) {
+        std::size_t start = 0;
+        while (start <= list.size()) {
+            std::size_t comma = std::min(list.find(',', start), list.size());
+            std::string name = list.substr(start, comma - start);
+            start = comma + 1;
+            if (name.empty()) continue;
+            std::optional<Dimension> dimension = dimension_from_name(name);
+            if (!dimension) {
+                std::string known;
+                for (std::size_t i = 0; i < dimension_count; ++i) {
+                    if (i > 0) known += ' ';
+                    known += dimension_name(Dimension(i));
+                }
+                return ConfigError{"--dimension: unknown dimension '" + name +
+                                   "' (dimensions: " + known + ")"};
+            }
+            report.dimensions.push_back(*dimension);
+        }
+    }
+    report.top = options.top;
+    report.min_clients = options.min_clients;
+    report.header = options.header;
+
+    std::string format = options.output_format;
+    if (format.empty()) {
+        bool terminal = options.output.empty() && ::isatty(STDOUT_FILENO);
+        format = terminal ? "table" : "tsv";
+    }
+    if (format == "table") {
+        report.format = ReportFormat::table;
+    } else if (format == "tsv") {
+        report.format = ReportFormat::tsv;
+    } else if (format == "csv") {
+        report.format = ReportFormat::csv;
+    } else if (format == "json") {
+        report.format = ReportFormat::json;
+        config.json_summary = options.report == Report::summary;
+    } else {
+        return ConfigError{"--output-format must be table, tsv, csv or json, not '" + format +
+                           "'"};
+    }
+    config.output_path = options.output == "-" ? std::string{} : options.output;
+    return config;
+}
+
+MergeConfig build_merge_config(const MergeCliOptions& options) {
+    MergeConfig config;
+    config.inputs = options.inputs.empty() ? std::vector<std::string>{"-"} : options.inputs;
+    config.output_path = options.output == "-" ? std::string{} : options.output;
     return config;
 }
 

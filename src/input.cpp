@@ -382,6 +382,23 @@ LineReader::LineReader(std::unique_ptr<ByteSource> source, Codec codec, std::siz
 
 LineReader::~LineReader() = default;
 
+bool LineReader::read_rest(std::string& out, std::size_t limit) {
+    out.append(buffer_.get() + begin_, end_ - begin_);
+    begin_ = end_ = 0;
+    while (!eof_) {
+        if (out.size() > limit) break;
+        if (!fill()) break;
+        out.append(buffer_.get(), end_);
+        begin_ = end_ = 0;
+    }
+    if (!error_.empty()) return false;
+    if (out.size() > limit) {
+        error_ = "larger than " + std::to_string(limit >> 20) + " MiB";
+        return false;
+    }
+    return true;
+}
+
 bool LineReader::fill() {
     if (eof_) return false;
     if (begin_ > 0) {

@@ -45,7 +45,8 @@ void add_input_options(CLI::App& command, logsift::InputOptions& options) {
                        "--trusted-proxy)")
         ->capture_default_str();
     command.add_option("--trusted-proxy", options.trusted_proxies,
-                       "A proxy network (CIDR) skipped in X-Forwarded-For; repeatable");
+                       "A proxy network (CIDR) skipped in X-Forwarded-For; repeatable")
+        ->allow_extra_args(false);
     command.add_option("--max-bad", options.max_bad,
                        "Exit with status 1 when more than this percentage of lines is skipped")
         ->capture_default_str();
@@ -53,6 +54,72 @@ void add_input_options(CLI::App& command, logsift::InputOptions& options) {
     command.add_flag("-q,--quiet", options.quiet, "Print no statistics at the end");
     command.add_flag("-v,--verbose", options.verbose,
                      "Name the format chosen for each input and every skipped line");
+    command.add_option("--ua-regexes", options.ua_regexes,
+                       "uap-core's regexes.yaml (default: $LOGSIFT_UA_REGEXES, else "
+                       "/usr/share/uap-core/regexes.yaml)");
+
+    command.add_option("--status", options.statuses,
+                       "Only these statuses or classes, e.g. 404,5xx; repeatable")
+        ->allow_extra_args(false);
+    command.add_option("--method", options.methods, "Only these methods, e.g. GET,POST")
+        ->allow_extra_args(false);
+    command.add_option("--path", options.path,
+                       "Only resources this RE2 expression matches (unanchored)");
+    command.add_option("--agent-class", options.agent_classes,
+                       "Only these agent classes: bot, tool, browser, other")
+        ->allow_extra_args(false);
+    command.add_option("--vhost", options.vhosts, "Only these virtual hosts; repeatable")
+        ->allow_extra_args(false);
+    command.add_option("--client", options.clients,
+                       "Only clients inside this network (CIDR or address), judged on the full "
+                       "address; only the truncated network is printed; repeatable")
+        ->allow_extra_args(false);
+    command.add_option("--since", options.since,
+                       "Only records at or after this time: ISO 8601 (2026-10-08T13:00+02:00), "
+                       "a time of day (13:00, on the day of the last record of the last input, "
+                       "in its offset), or relative (-2h, -7d, today, yesterday)");
+    command.add_option("--until", options.until, "Only records before this time (as --since)");
+}
+
+// The options of downloads, sources and summary.
+void add_aggregate_options(CLI::App& command, logsift::AggregateCliOptions& options) {
+    add_input_options(command, options.input);
+    command.add_option("--from", options.from,
+                       "Read this JSON summary (from `logsift summary --output-format json`) "
+                       "instead of logs; repeatable, merged")
+        ->allow_extra_args(false);
+    command.add_option("--downloads", options.downloads_rules,
+                       "A downloads rules file replacing patterns/downloads");
+    command.add_option("--period", options.period, "Count per day, week, month or all")
+        ->capture_default_str();
+    command.add_flag("--include-bots", options.include_bots,
+                     "Count downloads by bots too (agent class bot)");
+    command.add_option("--site-host", options.site_hosts,
+                       "The site's own host names: referrers from them are not sources "
+                       "(default: the vhost of each line, when the format has one); repeatable")
+        ->allow_extra_args(false);
+    command.add_option("--top", options.top,
+                       "Keep this many rows per period (and per dimension); 0 keeps all")
+        ->capture_default_str();
+    command.add_option("--min-clients", options.min_clients,
+                       "Fold rows with fewer distinct clients into one (other) row, and drop "
+                       "that too when it stays below: k-anonymity for published tables")
+        ->capture_default_str();
+    command.add_option("--output-format", options.output_format,
+                       "table, tsv, csv or json (default: table on a terminal, tsv otherwise)");
+    command.add_flag("--header", options.header, "Write a header row (tsv, csv)");
+    command.add_option("-o,--output", options.output,
+                       "Write to this file instead of standard output");
+}
+
+// Options that shape a summary as it is made, and so cannot apply to --from.
+void record_shaping_options(const CLI::App& command, logsift::AggregateCliOptions& options) {
+    for (const char* name : {"--period", "--ipv4-prefix", "--ipv6-prefix", "--time-resolution",
+                             "--utc", "--include-bots", "--downloads", "--site-host", "--format",
+                             "--client-ip", "--status", "--method", "--path", "--agent-class",
+                             "--vhost", "--client", "--since", "--until", "--keep-query"}) {
+        if (command.count(name) > 0) options.shaping_given.push_back(name);
+    }
 }
 
 }  // namespace
@@ -80,6 +147,53 @@ int main(int argc, char** argv) {
     reduce->add_option("-o,--output", reduce_options.output,
                        "Write to this file instead of standard output");
 
+    logsift::AggregateCliOptions downloads_options;
+    downloads_options.report = logsift::Report::downloads;
+    CLI::App* downloads = app.add_subcommand(
+        "downloads",
+        "Count downloads per resource and period: GET requests answered 200 or 206 for a "
+        "resource a downloads rule matches; a download is one distinct (network, agent, "
+        "version) per resource and period, so range requests and retries count once");
+    add_aggregate_options(*downloads, downloads_options);
+    downloads->add_option("--by", downloads_options.by,
+                          "Group by resource, product or version (from the rule's captures)")
+        ->capture_default_str();
+
+    logsift::AggregateCliOptions sources_options;
+    sources_options.report = logsift::Report::sources;
+    CLI::App* sources = app.add_subcommand(
+        "sources",
+        "Summarize where traffic comes from per period: referrer hosts, networks, agents, "
+        "agent classes and status classes, each with requests and distinct clients");
+    add_aggregate_options(*sources, sources_options);
+    sources->add_option("--dimension", sources_options.dimensions,
+                        "Only these dimensions: referrer_host, network, agent, agent_class, "
+                        "status_class")
+        ->allow_extra_args(false);
+
+    logsift::AggregateCliOptions summary_options;
+    summary_options.report = logsift::Report::summary;
+    CLI::App* summary = app.add_subcommand(
+        "summary",
+        "Both reports; --output-format json writes a mergeable summary with every count and "
+        "sketch and the settings that shaped them");
+    add_aggregate_options(*summary, summary_options);
+    summary->add_option("--by", summary_options.by, "Group downloads by resource, product or version")
+        ->capture_default_str();
+    summary->add_option("--dimension", summary_options.dimensions,
+                        "Only these source dimensions")
+        ->allow_extra_args(false);
+
+    logsift::MergeCliOptions merge_options;
+    CLI::App* merge = app.add_subcommand(
+        "merge",
+        "Combine JSON summaries of several runs, days or servers into one (exact counts, "
+        "sketch union for distinct clients); they must share every setting");
+    merge->add_option("summaries", merge_options.inputs,
+                      "Summary files (plain or compressed); none, or -, reads standard input");
+    merge->add_option("-o,--output", merge_options.output,
+                      "Write to this file instead of standard output");
+
     logsift::FormatsCliOptions formats_options;
     CLI::App* formats = app.add_subcommand(
         "formats", "List the preset log formats, or say which one fits a log (--detect)");
@@ -102,6 +216,18 @@ int main(int argc, char** argv) {
     logsift::install_signal_handlers();
 
     ExitCode status = ExitCode::ok;
+    for (auto [command, options] : {std::pair{downloads, &downloads_options},
+                                    std::pair{sources, &sources_options},
+                                    std::pair{summary, &summary_options}}) {
+        if (!command->parsed()) continue;
+        record_shaping_options(*command, *options);
+        auto config = logsift::build_aggregate_config(*options);
+        if (auto* error = std::get_if<logsift::ConfigError>(&config)) {
+            logsift::print_error(error->message);
+            return static_cast<int>(ExitCode::usage);
+        }
+        return static_cast<int>(logsift::run_aggregate(std::get<logsift::AggregateConfig>(config)));
+    }
     if (reduce->parsed()) {
         auto config = logsift::build_reduce_config(reduce_options);
         if (auto* error = std::get_if<logsift::ConfigError>(&config)) {
@@ -109,6 +235,8 @@ int main(int argc, char** argv) {
             return static_cast<int>(ExitCode::usage);
         }
         status = logsift::run_reduce(std::get<logsift::ReduceConfig>(config));
+    } else if (merge->parsed()) {
+        status = logsift::run_merge(logsift::build_merge_config(merge_options));
     } else if (formats->parsed()) {
         auto config = logsift::build_formats_config(formats_options);
         if (auto* error = std::get_if<logsift::ConfigError>(&config)) {

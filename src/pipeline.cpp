@@ -3,6 +3,7 @@
 #include "logsift/pipeline.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <variant>
 
 #include "logsift/input.hpp"
 #include "logsift/output.hpp"
@@ -71,9 +73,54 @@ struct RunState {
 
 enum class InputOutcome { done, stop_strict, stop_usage };
 
-// Reads one input and calls emit for every reduced record.
-InputOutcome process_input(const InputConfig& config, const std::string& path, RunState& state,
+// What one run shares across its inputs.
+struct Run {
+    const InputConfig& config;
+    RecordFilter filter;                  // with time-of-day bounds resolved
+    std::unique_ptr<AgentCache> agents;  // null when nothing needs the agent
+    RunState state;
+};
+
+// Picks the format of one input: the configured one, or the preset that fits its first lines.
+// Overlong lines at the top cannot be sampled: they are counted through count_bad first.
+template <typename CountBad>
+std::variant<const LogFormat*, InputOutcome> choose_format(const InputConfig& config,
+                                                           LineReader& reader,
+                                                           const std::string& name, Line& line,
+                                                           RunState* state, CountBad count_bad) {
+    if (config.format) return &*config.format;
+    // The sample must be able to hold a whole line of the longest kind allowed.
+    const std::size_t window = std::max(detect_max_bytes, config.max_line + 2);
+    const ScanError overlong{"line is longer than --max-line", config.max_line + 1};
+    std::string_view sample = reader.peek(window);
+    while (sample.empty() && reader.next(line)) {
+        if (state) ++state->lines;
+        if (!count_bad(overlong)) return InputOutcome::stop_strict;
+        sample = reader.peek(window);
+    }
+    Detection detection = detect_format(config.presets, sample, detect_max_lines);
+    if (!reader.error().empty()) return InputOutcome::done;
+    if (detection.lines == 0 && sample.size() < window) {
+        // Nothing but empty lines: any preset reports them alike.
+        return &config.presets.front().format;
+    }
+    if (!detection.clear()) {
+        print_error(detection_failure(name, detection));
+        return InputOutcome::stop_usage;
+    }
+    if (config.verbose && state) {
+        print_note(name + ": format " + detection.best()->name + " (" +
+                   std::to_string(detection.candidates.front().parsed) + " of " +
+                   std::to_string(detection.lines) + " sample lines parsed)");
+    }
+    return &detection.best()->format;
+}
+
+// Reads one input and calls emit for every reduced record the filters accept.
+InputOutcome process_input(Run& run, const std::string& path,
                            const std::function<void(const Record&)>& emit) {
+    const InputConfig& config = run.config;
+    RunState& state = run.state;
     const std::string name = display_name(path);
     std::string open_error;
     std::unique_ptr<LineReader> reader = LineReader::open(path, config.max_line, open_error);
@@ -100,47 +147,25 @@ InputOutcome process_input(const InputConfig& config, const std::string& path, R
     };
     const ScanError overlong{"line is longer than --max-line", config.max_line + 1};
 
-    const LogFormat* format = config.format ? &*config.format : nullptr;
-    if (!format) {
-        // The sample must be able to hold a whole line of the longest kind allowed.
-        const std::size_t window = std::max(detect_max_bytes, config.max_line + 2);
-        std::string_view sample = reader->peek(window);
-        // Overlong lines at the top cannot be sampled: count them here, then look past them.
-        while (sample.empty() && reader->next(line)) {
-            ++state.lines;
-            if (!count_bad(overlong)) return InputOutcome::stop_strict;
-            sample = reader->peek(window);
-        }
-        Detection detection = detect_format(config.presets, sample, detect_max_lines);
-        if (!reader->error().empty()) {
+    auto chosen = choose_format(config, *reader, name, line, &state, count_bad);
+    if (auto* outcome = std::get_if<InputOutcome>(&chosen)) {
+        if (*outcome == InputOutcome::done) {
             print_error(name + ": " + reader->error());
             state.input_failed = true;
-            return InputOutcome::done;
         }
-        if (detection.lines == 0 && sample.size() < window) {
-            // Nothing but empty lines: any preset reports them alike.
-            format = &config.presets.front().format;
-        } else if (!detection.clear()) {
-            print_error(detection_failure(name, detection));
-            return InputOutcome::stop_usage;
-        } else {
-            format = &detection.best()->format;
-            if (config.verbose) {
-                print_note(name + ": format " + detection.best()->name + " (" +
-                           std::to_string(detection.candidates.front().parsed) + " of " +
-                           std::to_string(detection.lines) + " sample lines parsed)");
-            }
-        }
+        return *outcome;
     }
+    const LogFormat& format = *std::get<const LogFormat*>(chosen);
 
-    Reducer reducer(config.reduce, *format);
+    Reducer reducer(config.reduce, format, run.agents.get());
+    const bool filtering = !run.filter.empty() || !config.reduce.client_filter.empty();
     while (reader->next(line)) {
         ++state.lines;
         std::optional<ScanError> error;
         if (line.overlong) {
             error = overlong;
         } else {
-            error = format->scan(line.text, fields);
+            error = format.scan(line.text, fields);
             if (!error) error = reducer.reduce(line.text, fields, record);
         }
         if (error) {
@@ -148,6 +173,7 @@ InputOutcome process_input(const InputConfig& config, const std::string& path, R
             continue;
         }
         ++state.parsed;
+        if (filtering && !run.filter.accepts(record)) continue;
         emit(record);
     }
     if (!reader->error().empty()) {
@@ -157,18 +183,107 @@ InputOutcome process_input(const InputConfig& config, const std::string& path, R
     return InputOutcome::done;
 }
 
-// Runs every input through the pipeline and settles the exit status.
+// The logged time of the last record of path that has one, for time-of-day bounds. A plain
+// file is read from its end; a compressed one has to be decoded in full.
+std::optional<Timestamp> last_record_time(const InputConfig& config, const std::string& path) {
+    std::string error;
+    std::unique_ptr<LineReader> reader = LineReader::open(path, config.max_line, error);
+    if (!reader) return std::nullopt;
+    Line line;
+    auto chosen = choose_format(config, *reader, display_name(path), line, nullptr,
+                                [](const ScanError&) { return true; });
+    if (!std::holds_alternative<const LogFormat*>(chosen)) return std::nullopt;
+    const LogFormat& format = *std::get<const LogFormat*>(chosen);
+    ReduceOptions options = config.reduce;
+    options.client_filter.clear();
+    Reducer reducer(options, format, nullptr);
+    Fields fields;
+    Record record;
+    auto time_of = [&](std::string_view text) -> std::optional<Timestamp> {
+        if (format.scan(text, fields) || reducer.reduce(text, fields, record)) return std::nullopt;
+        return record.logged_time;
+    };
+
+    if (reader->codec() == Codec::plain) {
+        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        struct stat info {};
+        if (fd >= 0 && ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode)) {
+            std::size_t size = static_cast<std::size_t>(info.st_size);
+            std::size_t tail = std::min<std::size_t>(size, 1 << 20);
+            std::string buffer(tail, '\0');
+            ssize_t got = ::pread(fd, buffer.data(), tail, static_cast<off_t>(size - tail));
+            ::close(fd);
+            std::string_view text(buffer.data(), got > 0 ? static_cast<std::size_t>(got) : 0);
+            while (true) {
+                while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+                    text.remove_suffix(1);
+                }
+                if (text.empty()) break;
+                std::size_t start = text.rfind('\n');
+                std::string_view candidate =
+                    start == std::string_view::npos ? text : text.substr(start + 1);
+                // The first line of the tail may be cut: only trust it when the tail is the file.
+                if (start != std::string_view::npos || tail == size) {
+                    if (auto time = time_of(candidate)) return time;
+                }
+                if (start == std::string_view::npos) break;
+                text = text.substr(0, start);
+            }
+            return std::nullopt;
+        }
+        if (fd >= 0) ::close(fd);
+    }
+    std::optional<Timestamp> last;
+    while (reader->next(line)) {
+        if (line.overlong) continue;
+        if (auto time = time_of(line.text)) last = time;
+    }
+    return last;
+}
+
+// Resolves --since/--until given as a time of day against the day of the last record of the
+// last input (operators name logs oldest first, so that is the newest one).
+std::variant<RecordFilter, ExitCode> resolve_window(const InputConfig& config) {
+    RecordFilter filter = config.filter;
+    bool time_of_day = (config.since && config.since->kind == TimeBound::Kind::time_of_day) ||
+                       (config.until && config.until->kind == TimeBound::Kind::time_of_day);
+    if (!time_of_day) return filter;
+    const std::string& last = config.inputs.back();
+    if (last == "-") {
+        print_error(
+            "a time of day in --since/--until refers to the day of the log's last record, "
+            "which standard input cannot tell in advance: give a date and time "
+            "(2026-10-08T13:00)");
+        return ExitCode::usage;
+    }
+    std::optional<Timestamp> reference = last_record_time(config, last);
+    if (!reference) {
+        print_error(last + ": no record with a time to place a time of day (--since/--until) on");
+        return ExitCode::input_error;
+    }
+    if (config.since) filter.since = resolve_time_bound(*config.since, *reference);
+    if (config.until) filter.until = resolve_time_bound(*config.until, *reference);
+    return filter;
+}
+
+// Runs every input through the pipeline and settles the exit status. lines and parsed, when
+// given, receive the totals.
 ExitCode run_inputs(const InputConfig& config, const std::function<void(const Record&)>& emit,
-                    const std::function<void()>& finish) {
-    RunState state;
+                    const std::function<void()>& finish, RunState* totals = nullptr) {
+    auto window = resolve_window(config);
+    if (auto* status = std::get_if<ExitCode>(&window)) return *status;
+    Run run{config, std::get<RecordFilter>(std::move(window)), nullptr, {}};
+    if (config.agents) run.agents = std::make_unique<AgentCache>(*config.agents);
+    RunState& state = run.state;
     for (const std::string& path : config.inputs) {
-        InputOutcome outcome = process_input(config, path, state, emit);
+        InputOutcome outcome = process_input(run, path, emit);
         if (outcome == InputOutcome::stop_usage) return ExitCode::usage;
         if (outcome == InputOutcome::stop_strict) {
             finish();
             return ExitCode::input_error;
         }
     }
+    if (totals) *totals = state;
     finish();
 
     if (!config.quiet) {
@@ -286,6 +401,107 @@ ExitCode run_formats(const FormatsConfig& config) {
     }
     std::fwrite(answer.data(), 1, answer.size(), stdout);
     return ExitCode::ok;
+}
+
+namespace {
+
+// Summaries from other machines are data, not trusted: bounded in size, checked in full.
+constexpr std::size_t summary_max_bytes = std::size_t{1} << 30;
+
+// Reads and merges summaries; prints the error and returns nullopt on the first problem.
+std::optional<Summary> read_summaries(const std::vector<std::string>& paths) {
+    std::optional<Summary> merged;
+    for (const std::string& path : paths) {
+        const std::string name = display_name(path);
+        std::string error;
+        std::unique_ptr<LineReader> reader = LineReader::open(path, 64, error);
+        std::string text;
+        if (!reader || !reader->read_rest(text, summary_max_bytes)) {
+            print_error(name + ": " + (reader ? reader->error() : error));
+            return std::nullopt;
+        }
+        auto parsed = summary_from_json(text);
+        if (auto* message = std::get_if<std::string>(&parsed)) {
+            print_error(name + ": " + *message);
+            return std::nullopt;
+        }
+        Summary& summary = std::get<Summary>(parsed);
+        if (!merged) {
+            merged = std::move(summary);
+            continue;
+        }
+        std::string setting = settings_mismatch(merged->settings, summary.settings);
+        if (!setting.empty()) {
+            print_error(name + ": made with another " + setting +
+                        " than the summaries before it; summaries merge only when every "
+                        "setting is equal");
+            return std::nullopt;
+        }
+        if (auto overflow = merged->merge(summary)) {
+            print_error(name + ": " + *overflow);
+            return std::nullopt;
+        }
+    }
+    return merged;
+}
+
+// Writes with a sink over -o FILE or stdout, mapping output failures to exit statuses.
+template <typename Write>
+ExitCode write_output(const std::string& path, Write write) {
+    int fd = open_output(path);
+    if (fd < 0) return ExitCode::usage;
+    OutputSink sink(fd, fd != STDOUT_FILENO);
+    try {
+        write(sink);
+        sink.close();
+    } catch (const BrokenPipe&) {
+    } catch (const OutputError& error) {
+        print_error((path.empty() ? std::string("<stdout>") : path) + ": " + error.reason);
+        return ExitCode::input_error;
+    }
+    return ExitCode::ok;
+}
+
+}  // namespace
+
+ExitCode run_aggregate(const AggregateConfig& config) {
+    Summary summary;
+    ExitCode status = ExitCode::ok;
+    if (!config.from.empty()) {
+        std::optional<Summary> merged = read_summaries(config.from);
+        if (!merged) return ExitCode::usage;
+        summary = std::move(*merged);
+    } else {
+        Aggregator aggregator(config.settings, *config.rules, config.site_hosts);
+        RunState totals;
+        status = run_inputs(
+            config.input, [&](const Record& record) { aggregator.add(record); }, [] {}, &totals);
+        if (status == ExitCode::usage) return status;
+        summary = std::move(aggregator.summary());
+        summary.lines_read = totals.lines;
+        summary.lines_parsed = totals.parsed;
+    }
+
+    ExitCode written = write_output(config.output_path, [&](OutputSink& sink) {
+        if (config.json_summary) {
+            sink.append(summary_to_json(summary));
+            return;
+        }
+        const ReportOptions& options = config.report_options;
+        if (config.report != Report::sources) write_downloads_report(summary, options, sink);
+        if (config.report == Report::summary && options.format != ReportFormat::json) {
+            sink.append('\n');
+        }
+        if (config.report != Report::downloads) write_sources_report(summary, options, sink);
+    });
+    return written != ExitCode::ok ? written : status;
+}
+
+ExitCode run_merge(const MergeConfig& config) {
+    std::optional<Summary> merged = read_summaries(config.inputs);
+    if (!merged) return ExitCode::usage;
+    return write_output(config.output_path,
+                        [&](OutputSink& sink) { sink.append(summary_to_json(*merged)); });
 }
 
 }  // namespace logsift

@@ -61,16 +61,21 @@ bool is_method_token(std::string_view method) {
                        [](char c) { return is_tchar(static_cast<unsigned char>(c)); });
 }
 
-Reducer::Reducer(const ReduceOptions& options, const LogFormat& format)
-    : options_(options), time_syntax_(format.time_syntax()), time_pattern_(format.time_pattern()) {}
+Reducer::Reducer(const ReduceOptions& options, const LogFormat& format, AgentCache* agents)
+    : options_(options),
+      agents_(agents),
+      time_syntax_(format.time_syntax()),
+      time_pattern_(format.time_pattern()) {}
 
-std::string_view Reducer::reduce_time(std::string_view text) {
+std::string_view Reducer::reduce_time(std::string_view text, Timestamp& logged) {
     if (last_time_valid_ && text.size() == last_time_size_ &&
         std::memcmp(text.data(), last_time_text_.data(), text.size()) == 0) {
+        logged = last_logged_;
         return {time_buffer_.data(), time_size_};
     }
     std::optional<Timestamp> parsed = parse_timestamp(text, time_syntax_, time_pattern_);
     if (!parsed) return {};
+    logged = last_logged_ = *parsed;
     Timestamp bucket = truncate_timestamp(*parsed, options_.resolution, options_.utc);
     time_size_ = format_timestamp(bucket, options_.utc, time_buffer_.data());
     last_time_valid_ = text.size() <= last_time_text_.size();
@@ -79,6 +84,31 @@ std::string_view Reducer::reduce_time(std::string_view text) {
         last_time_size_ = text.size();
     }
     return {time_buffer_.data(), time_size_};
+}
+
+std::size_t Reducer::reduce_network(const Fields& fields, bool& selected) {
+    std::optional<IpAddress> forwarded;
+    if (options_.client_source == ClientSource::forwarded && fields.has(FieldKind::forwarded_for)) {
+        forwarded = forwarded_client(fields.get(FieldKind::forwarded_for),
+                                     options_.trusted_proxies.data(),
+                                     options_.trusted_proxies.size());
+    }
+    if (!options_.client_filter.empty()) {
+        std::optional<IpAddress> address =
+            forwarded ? forwarded : parse_ip(fields.get(FieldKind::client));
+        selected = address && std::any_of(options_.client_filter.begin(),
+                                          options_.client_filter.end(), [&](const Cidr& cidr) {
+                                              return ip_in_network(*address, cidr.network,
+                                                                   cidr.prefix);
+                                          });
+    }
+    if (forwarded) {
+        unsigned prefix = forwarded->v6 ? options_.ipv6_prefix : options_.ipv4_prefix;
+        return format_network(truncate_ip(*forwarded, prefix), prefix, network_buffer_.data());
+    }
+    if (!fields.has(FieldKind::client)) return 0;
+    return reduce_client(fields.get(FieldKind::client), options_.ipv4_prefix,
+                         options_.ipv6_prefix, network_buffer_.data());
 }
 
 std::optional<ScanError> Reducer::reduce(std::string_view line, const Fields& fields,
@@ -90,27 +120,13 @@ std::optional<ScanError> Reducer::reduce(std::string_view line, const Fields& fi
 
     if (fields.has(FieldKind::time)) {
         std::string_view text = fields.get(FieldKind::time);
-        record.time = reduce_time(text);
+        Timestamp logged;
+        record.time = reduce_time(text, logged);
         if (record.time.empty()) return ScanError{"time does not match the format", column_of(text)};
+        record.logged_time = logged;
     }
 
-    std::string_view client = fields.get(FieldKind::client);
-    std::size_t network_size = 0;
-    if (options_.client_source == ClientSource::forwarded && fields.has(FieldKind::forwarded_for)) {
-        std::optional<IpAddress> forwarded =
-            forwarded_client(fields.get(FieldKind::forwarded_for), options_.trusted_proxies.data(),
-                             options_.trusted_proxies.size());
-        if (forwarded) {
-            unsigned prefix = forwarded->v6 ? options_.ipv6_prefix : options_.ipv4_prefix;
-            network_size = format_network(truncate_ip(*forwarded, prefix), prefix,
-                                          network_buffer_.data());
-        }
-    }
-    if (network_size == 0 && fields.has(FieldKind::client)) {
-        network_size = reduce_client(client, options_.ipv4_prefix, options_.ipv6_prefix,
-                                     network_buffer_.data());
-    }
-    record.network = {network_buffer_.data(), network_size};
+    record.network = {network_buffer_.data(), reduce_network(fields, record.client_selected)};
 
     std::string_view target;
     if (fields.has(FieldKind::request)) {
@@ -159,6 +175,12 @@ std::optional<ScanError> Reducer::reduce(std::string_view line, const Fields& fi
         record.referrer_host = {referrer_buffer_.data(), size};
     }
     if (fields.has(FieldKind::vhost)) record.vhost = dash_as_empty(fields.get(FieldKind::vhost));
+    if (agents_ && fields.has(FieldKind::user_agent)) {
+        const AgentInfo& agent = agents_->lookup(fields.get(FieldKind::user_agent));
+        record.agent = agent.family;
+        record.agent_version = agent.version;
+        record.agent_class = agent_class_name(agent.agent_class);
+    }
     return std::nullopt;
 }
 

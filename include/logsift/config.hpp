@@ -3,15 +3,23 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "logsift/aggregate.hpp"
+#include "logsift/downloads.hpp"
+#include "logsift/filter.hpp"
 #include "logsift/format.hpp"
 #include "logsift/input.hpp"
 #include "logsift/output.hpp"
+#include "logsift/period.hpp"
 #include "logsift/reduce.hpp"
+#include "logsift/report.hpp"
+#include "logsift/useragent.hpp"
 
 namespace logsift {
 
@@ -32,6 +40,16 @@ struct InputOptions {
     bool strict = false;
     bool quiet = false;
     bool verbose = false;
+    std::string ua_regexes;
+    // Filters for incident work.
+    std::vector<std::string> statuses;
+    std::vector<std::string> methods;
+    std::string path;
+    std::vector<std::string> agent_classes;
+    std::vector<std::string> vhosts;
+    std::vector<std::string> clients;
+    std::string since;
+    std::string until;
 };
 
 struct ReduceCliOptions {
@@ -39,6 +57,33 @@ struct ReduceCliOptions {
     std::string output_format = "tsv";
     std::string fields;
     bool header = false;
+    std::string output;
+};
+
+enum class Report { downloads, sources, summary };
+
+struct AggregateCliOptions {
+    Report report = Report::summary;
+    InputOptions input;
+    std::vector<std::string> from;  // summaries to read instead of logs
+    std::string downloads_rules;
+    std::string by = "resource";
+    std::string period = "day";
+    bool include_bots = false;
+    std::vector<std::string> site_hosts;
+    std::vector<std::string> dimensions;
+    std::size_t top = 0;
+    std::uint64_t min_clients = 0;
+    std::string output_format;  // empty: table on a terminal, else tsv
+    bool header = false;
+    std::string output;
+    // Options that shape a summary as it is made, given on the command line (they cannot
+    // apply to --from).
+    std::vector<std::string> shaping_given;
+};
+
+struct MergeCliOptions {
+    std::vector<std::string> inputs;
     std::string output;
 };
 
@@ -60,6 +105,10 @@ struct InputConfig {
     bool strict = false;
     bool quiet = false;
     bool verbose = false;
+    RecordFilter filter;
+    std::optional<TimeBound> since;  // resolved into filter.since once the log's day is known
+    std::optional<TimeBound> until;
+    std::shared_ptr<const AgentParser> agents;  // null when nothing needs the agent
 };
 
 struct ReduceConfig {
@@ -68,6 +117,23 @@ struct ReduceConfig {
     std::vector<Column> columns;
     bool header = false;
     std::string output_path;  // empty: stdout
+};
+
+struct AggregateConfig {
+    Report report = Report::summary;
+    InputConfig input;  // unused with --from
+    std::vector<std::string> from;
+    std::unique_ptr<DownloadRules> rules;
+    SummarySettings settings;
+    std::vector<std::string> site_hosts;
+    ReportOptions report_options;
+    bool json_summary = false;  // summary --output-format json: the mergeable document
+    std::string output_path;
+};
+
+struct MergeConfig {
+    std::vector<std::string> inputs;  // "-" is stdin
+    std::string output_path;
 };
 
 struct FormatsConfig {
@@ -83,6 +149,9 @@ struct ConfigError {
 
 std::variant<ReduceConfig, ConfigError> build_reduce_config(const ReduceCliOptions& options);
 std::variant<FormatsConfig, ConfigError> build_formats_config(const FormatsCliOptions& options);
+std::variant<AggregateConfig, ConfigError> build_aggregate_config(
+    const AggregateCliOptions& options);
+MergeConfig build_merge_config(const MergeCliOptions& options);
 
 // Where patterns/ is: the option, else $LOGSIFT_PATTERNS_DIR, else next to the executable
 // (PREFIX/share/logsift/patterns when installed, the source tree's patterns/ in a build tree).

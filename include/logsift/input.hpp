@@ -61,6 +61,10 @@ public:
     // the view is valid until the next call.
     std::string_view peek(std::size_t max_bytes);
 
+    // Appends everything not yet consumed to out, for whole documents such as JSON summaries.
+    // False when reading fails (error() says why) or the input exceeds limit bytes.
+    bool read_rest(std::string& out, std::size_t limit);
+
     const std::string& error() const { return error_; }
     Codec codec() const { return codec_; }
     std::uint64_t bytes_read() const { return bytes_read_; }

@@ -13,5 +13,7 @@ void install_signal_handlers();
 
 ExitCode run_reduce(const ReduceConfig& config);
 ExitCode run_formats(const FormatsConfig& config);
+ExitCode run_aggregate(const AggregateConfig& config);
+ExitCode run_merge(const MergeConfig& config);
 
 }  // namespace logsift

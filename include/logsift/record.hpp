@@ -7,6 +7,8 @@
 #include <optional>
 #include <string_view>
 
+#include "logsift/timestamp.hpp"
+
 namespace logsift {
 
 // The columns of `logsift reduce`, in their default order.
@@ -40,6 +42,10 @@ struct Record {
     std::string_view agent_class;
     std::string_view referrer_host;
     std::string_view vhost;
+
+    // Not columns: what filters and aggregates need besides them.
+    std::optional<Timestamp> logged_time;  // as logged, before truncation
+    bool client_selected = true;           // inside a --client network, judged on the full address
 
     // For the text writers: the column as text (status and bytes as decimal, into scratch).
     std::string_view text(Column column, std::array<char, 24>& scratch) const;

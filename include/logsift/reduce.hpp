@@ -12,6 +12,7 @@
 #include "logsift/format.hpp"
 #include "logsift/record.hpp"
 #include "logsift/timestamp.hpp"
+#include "logsift/useragent.hpp"
 
 namespace logsift {
 
@@ -25,6 +26,9 @@ struct ReduceOptions {
     bool keep_query = false;
     ClientSource client_source = ClientSource::remote;
     std::vector<Cidr> trusted_proxies;
+    // --client: when not empty, Record::client_selected tells whether the full client address
+    // lies in one of these networks. Only this flag leaves the stage, never the address.
+    std::vector<Cidr> client_filter;
 };
 
 // The request line split as servers write it: "METHOD TARGET PROTOCOL", or "METHOD TARGET" for
@@ -43,16 +47,19 @@ bool is_method_token(std::string_view method);
 // One reducer per thread: it owns the buffers the Record's views point into.
 class Reducer {
 public:
-    Reducer(const ReduceOptions& options, const LogFormat& format);
+    // agents may be null: the agent columns then stay empty.
+    Reducer(const ReduceOptions& options, const LogFormat& format, AgentCache* agents);
 
     // Fills record from fields (scanned from line). Returns a ScanError when a field the
     // format promises cannot be understood (an unreadable time), so the line counts as bad.
     std::optional<ScanError> reduce(std::string_view line, const Fields& fields, Record& record);
 
 private:
-    std::string_view reduce_time(std::string_view text);
+    std::string_view reduce_time(std::string_view text, Timestamp& logged);
+    std::size_t reduce_network(const Fields& fields, bool& selected);
 
     const ReduceOptions& options_;
+    AgentCache* agents_;
     TimeSyntax time_syntax_;
     std::string_view time_pattern_;
     // Lines in one second share their time text: parsing it once per distinct text saves
@@ -60,6 +67,7 @@ private:
     std::array<char, 64> last_time_text_{};
     std::size_t last_time_size_ = 0;
     bool last_time_valid_ = false;
+    Timestamp last_logged_{};
     std::array<char, 32> time_buffer_{};
     std::size_t time_size_ = 0;
     std::array<char, 256> network_buffer_{};

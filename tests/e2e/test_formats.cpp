@@ -37,6 +37,8 @@ TEST_CASE("formats: the presets are listed with their format strings") {
 
 TEST_CASE("formats: a broken presets file stops the run with file, line and reason") {
     TempDir dir;
+    fs::copy(fs::path(LOGSIFT_SOURCE_DIR) / "patterns", dir.path(),
+             fs::copy_options::overwrite_existing | fs::copy_options::recursive);
     std::string presets = read_file(fs::path(LOGSIFT_SOURCE_DIR) / "patterns/formats");
     // Damage the first sample of the common preset: its status is no longer a number.
     std::size_t common = presets.find("%h %l %u %t");
@@ -86,7 +88,8 @@ TEST_CASE("formats: --format takes a real nginx log_format, pasted whole or as t
     CHECK(bare.err == stats(29, 29));
     std::vector<std::string> rows = split_lines(bare.out);
     REQUIRE(rows.size() == 29);
-    CHECK(rows[0] == "2020-02-07T11:00:00+00:00\t192.168.64.0/24\tPOST\t/products\t200\t59\t\t\t\t\t");
+    CHECK(rows[0] ==
+          "2020-02-07T11:00:00+00:00\t192.168.64.0/24\tPOST\t/products\t200\t59\tcurl\t7.54.0\ttool\t\t");
 
     Result directive = logsift(
         {"reduce", "--format", "log_format upstreaminfo\n    '" + ingress_format.substr(0, 60) +
@@ -120,7 +123,7 @@ TEST_CASE("formats: --format takes a real Apache LogFormat, pasted whole or as t
     REQUIRE(rows.size() == 2);
     CHECK(rows[1] ==
           "2023-07-26T00:00:00-07:00\t154.57.4.0/24\tGET\t/secure/RapidBoard.jspa\t200\t16517"
-          "\t\t\t\tlocalhost\tlocalhost");
+          "\tOther\t\tother\tlocalhost\tlocalhost");
 }
 
 // Expected formats and counts come from the files themselves (SOURCES.md in tests/data/real

@@ -131,3 +131,38 @@ TEST_CASE("privacy: no canary when detection fails or a format string is bad") {
     CHECK(bad_format.status == 2);
     check_clean(bad_format);
 }
+
+TEST_CASE("privacy: no canary in downloads, sources, summary or merge, in any output format") {
+    TempDir dir;
+    std::string log = (dir / "canary.log").string();
+    write_file(log, canary_log + canary_log);
+    for (const char* report : {"downloads", "sources", "summary"}) {
+        for (const char* format : {"table", "tsv", "csv", "json"}) {
+            CAPTURE(report);
+            CAPTURE(format);
+            Result result = logsift({report, "--format", "main", "--output-format", format,
+                                     "--include-bots", "--verbose", log});
+            CHECK(result.status == 0);
+            CHECK(result.out.size() > 20);
+            check_clean(result);
+        }
+    }
+    // Every filter path: the selected client is followed by its full address, never printed.
+    Result followed = logsift({"sources", "--format", "main", "--client", "198.51.100.213",
+                               "--status", "2xx", "--since", "2026-10-08", "--verbose", log});
+    CHECK(followed.out.find("198.51.100.0/24") != std::string::npos);
+    check_clean(followed);
+
+    std::string summary = (dir / "summary.json").string();
+    REQUIRE(logsift({"summary", "--format", "main", "--output-format", "json", "-o", summary, log})
+                .status == 0);
+    check_clean(summary, read_file(summary));
+    Result merged = logsift({"merge", summary, summary});
+    CHECK(merged.status == 0);
+    check_clean(merged);
+    for (const char* report : {"downloads", "sources", "summary"}) {
+        Result from = logsift({report, "--from", summary, "--output-format", "json"});
+        CHECK(from.status == 0);
+        check_clean(from);
+    }
+}

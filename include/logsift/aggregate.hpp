@@ -1,0 +1,124 @@
+// Aggregates: what operators keep instead of raw logs. Download counts and traffic sources per
+// period, built from reduced records only, mergeable exactly (counts) or by sketch union
+// (distinct clients), and written to / read from a versioned JSON summary.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "logsift/downloads.hpp"
+#include "logsift/period.hpp"
+#include "logsift/record.hpp"
+#include "logsift/sketch.hpp"
+#include "logsift/timestamp.hpp"
+
+namespace logsift {
+
+// Everything that shapes the numbers: summaries merge only when these are equal.
+struct SummarySettings {
+    unsigned ipv4_prefix = 24;
+    unsigned ipv6_prefix = 48;
+    Period period = Period::day;
+    TimeResolution time_resolution = TimeResolution::hour;
+    bool utc = false;
+    bool include_bots = false;
+    bool operator==(const SummarySettings&) const = default;
+};
+
+// The dimensions of the sources report, in report order.
+enum class Dimension : std::uint8_t {
+    referrer_host,
+    network,
+    agent,
+    agent_class,
+    status_class,
+};
+inline constexpr std::size_t dimension_count = static_cast<std::size_t>(Dimension::status_class) + 1;
+std::string_view dimension_name(Dimension dimension);
+std::optional<Dimension> dimension_from_name(std::string_view name);
+
+// One resource in one period.
+struct DownloadRow {
+    std::string period;
+    std::string resource;
+    std::string product;
+    std::string version;
+    std::uint64_t requests = 0;
+    std::uint64_t bytes = 0;
+    DistinctCounter clients;  // distinct (network, agent, agent_version)
+};
+
+// One value of one dimension in one period.
+struct SourceRow {
+    std::string period;
+    Dimension dimension;
+    std::string value;
+    std::uint64_t requests = 0;
+    DistinctCounter clients;  // distinct (network, agent, agent_version)
+};
+
+
+struct TransparentHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept {
+        return std::hash<std::string_view>{}(text);
+    }
+};
+template <typename Value>
+using StringMap = std::unordered_map<std::string, Value, TransparentHash, std::equal_to<>>;
+
+// Keyed by period + '\0' + resource and period + '\0' + dimension + '\0' + value: unambiguous,
+// since only the last part can hold any byte. The rows carry their parts for the writers.
+struct Summary {
+    SummarySettings settings;
+    std::uint64_t lines_read = 0;
+    std::uint64_t lines_parsed = 0;
+    StringMap<DownloadRow> downloads;
+    StringMap<SourceRow> sources;
+
+    // Adds everything from other (same settings: the caller checks). Returns an error when a
+    // count would overflow.
+    std::optional<std::string> merge(const Summary& other);
+};
+
+// Builds a Summary from records. One per thread; merge them at the end.
+class Aggregator {
+public:
+    Aggregator(const SummarySettings& settings, const DownloadRules& rules,
+               std::vector<std::string> site_hosts);
+
+    void add(const Record& record);
+    Summary& summary() { return summary_; }
+
+private:
+    std::string_view period_label(const Record& record);
+    void add_source(std::string_view period, Dimension dimension, std::string_view value,
+                    std::uint64_t client);
+
+    const DownloadRules& rules_;
+    std::vector<std::string> site_hosts_;
+    Summary summary_;
+    std::string key_;  // reused for every lookup: no allocation once warm
+    std::string agent_;
+    // The period of the last record's hour bucket, which nearly every next record shares.
+    std::int64_t last_bucket_ = INT64_MIN;
+    std::int32_t last_offset_ = 0;
+    char period_[16] = {};
+    std::size_t period_size_ = 0;
+};
+
+// The JSON summary: {"logsift_summary": 1, "settings": {...}, "lines": {...},
+// "downloads": [...], "sources": [...]}. to_json is deterministic (byte-identical for equal
+// summaries).
+std::string summary_to_json(const Summary& summary);
+// Rejects anything that is not a summary this version wrote: message says what and where.
+std::variant<Summary, std::string> summary_from_json(std::string_view text);
+// Names the first setting that differs, or returns empty.
+std::string settings_mismatch(const SummarySettings& a, const SummarySettings& b);
+
+}  // namespace logsift

@@ -1,0 +1,89 @@
+// User agents: the full user-agent string -> product family, version and class, by uap-core's
+// regexes.yaml (plus logsift's own patterns/agents.yaml, tried first). The parser is immutable
+// and shared by threads; each thread keeps its own bounded cache in front of it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+namespace logsift {
+
+enum class AgentClass : std::uint8_t { browser, bot, tool, other };
+
+// "browser", "bot", "tool", "other"
+std::string_view agent_class_name(AgentClass agent_class);
+
+struct AgentInfo {
+    std::string family;  // "Firefox", "curl", "Other" when no rule matches
+    std::string major, minor, patch;
+    std::string version;  // major.minor.patch, stopping at the first missing part
+    AgentClass agent_class = AgentClass::other;
+};
+
+struct AgentRulesError {
+    std::string file;
+    std::size_t line = 0;  // 1-based; 0 when the whole file is at fault
+    std::string reason;
+};
+
+class AgentParser {
+  public:
+    // Loads uap-core's regexes.yaml (user_agent_parsers, and the device_parsers needed to tell
+    // the `Spider` device family) and, when extra_path is not empty, logsift's agents.yaml:
+    // its user_agent_parsers are tried before uap-core's, its `samples` are checked, and its
+    // `tool_families` list names the families of class `tool`.
+    static std::variant<std::unique_ptr<AgentParser>, AgentRulesError> load(
+        const std::string& regexes_path, const std::string& extra_path);
+
+    // Parses one user agent, uncached. Thread-safe. A user agent of "-" or "" gives "Other".
+    AgentInfo parse(std::string_view user_agent) const;
+
+    // Patterns that RE2 cannot compile, skipped at load: "FILE:LINE: RE2 error" each.
+    const std::vector<std::string>& skipped_patterns() const;
+
+    ~AgentParser();
+
+    struct Impl;
+
+  private:
+    explicit AgentParser(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+// One per thread: remembers the answers for the most recent distinct user agents. A log has
+// few distinct agents, so nearly every lookup is a hit; a miss costs one parse.
+class AgentCache {
+  public:
+    explicit AgentCache(const AgentParser& parser, std::size_t capacity = 16384);
+    // The answer stays valid until the next lookup (a miss on a full cache clears it). A hit
+    // allocates nothing.
+    const AgentInfo& lookup(std::string_view user_agent);
+    std::size_t size() const { return entries_.size(); }
+    std::uint64_t hits() const { return hits_; }
+    std::uint64_t misses() const { return misses_; }
+
+  private:
+    struct Hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view text) const noexcept {
+            return std::hash<std::string_view>{}(text);
+        }
+    };
+    const AgentParser& parser_;
+    std::size_t capacity_;
+    std::unordered_map<std::string, AgentInfo, Hash, std::equal_to<>> entries_;
+    std::uint64_t hits_ = 0;
+    std::uint64_t misses_ = 0;
+};
+
+// Where regexes.yaml is: the option, else $LOGSIFT_UA_REGEXES, else
+// /usr/share/uap-core/regexes.yaml (Debian package uap-core).
+std::string find_ua_regexes(const std::string& option);
+
+}  // namespace logsift

@@ -1,0 +1,358 @@
+// Aggregates: records -> per-period download and source rows; summaries merge row by row, and
+// travel as versioned JSON. Distinct clients are sketches of hashed (network, agent, version),
+// so a summary never holds a raw value.
+#include "logsift/aggregate.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+namespace logsift {
+namespace {
+
+constexpr int summary_version = 1;
+constexpr std::string_view dimension_names[] = {"referrer_host", "network", "agent",
+                                                "agent_class", "status_class"};
+constexpr std::string_view time_resolution_names[] = {"second", "minute", "hour", "day"};
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+bool add_checked(std::uint64_t& total, std::uint64_t value) {
+    return !__builtin_add_overflow(total, value, &total);
+}
+
+std::optional<TimeResolution> time_resolution_from_name(std::string_view name) {
+    for (std::size_t i = 0; i < std::size(time_resolution_names); ++i) {
+        if (time_resolution_names[i] == name) return TimeResolution(i);
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view dimension_name(Dimension dimension) {
+    return dimension_names[static_cast<std::size_t>(dimension)];
+}
+
+std::optional<Dimension> dimension_from_name(std::string_view name) {
+    for (std::size_t i = 0; i < dimension_count; ++i) {
+        if (dimension_names[i] == name) return Dimension(i);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> Summary::merge(const Summary& other) {
+    if (!add_checked(lines_read, other.lines_read) ||
+        !add_checked(lines_parsed, other.lines_parsed)) {
+        return "line counts overflow";
+    }
+    for (const auto& [key, row] : other.downloads) {
+        auto [it, inserted] = downloads.try_emplace(key, row);
+        if (inserted) continue;
+        if (!add_checked(it->second.requests, row.requests) ||
+            !add_checked(it->second.bytes, row.bytes)) {
+            return "download counts overflow";
+        }
+        it->second.clients.merge(row.clients);
+    }
+    for (const auto& [key, row] : other.sources) {
+        auto [it, inserted] = sources.try_emplace(key, row);
+        if (inserted) continue;
+        if (!add_checked(it->second.requests, row.requests)) return "source counts overflow";
+        it->second.clients.merge(row.clients);
+    }
+    return std::nullopt;
+}
+
+Aggregator::Aggregator(const SummarySettings& settings, const DownloadRules& rules,
+                       std::vector<std::string> site_hosts)
+    : rules_(rules), site_hosts_(std::move(site_hosts)) {
+    summary_.settings = settings;
+}
+
+std::string_view Aggregator::period_label(const Record& record) {
+    if (summary_.settings.period == Period::all) return "all";
+    if (!record.logged_time) return "unknown";
+    const Timestamp& time = *record.logged_time;
+    // Periods are whole hours in every offset in use, so the hour decides the label.
+    std::int64_t bucket = (time.seconds + std::int64_t{time.offset_minutes} * 60) / 3600;
+    if (bucket != last_bucket_ || time.offset_minutes != last_offset_) {
+        period_size_ = format_period(time, summary_.settings.period, summary_.settings.utc, period_);
+        last_bucket_ = bucket;
+        last_offset_ = time.offset_minutes;
+    }
+    return {period_, period_size_};
+}
+
+void Aggregator::add_source(std::string_view period, Dimension dimension, std::string_view value,
+                            std::uint64_t client) {
+    key_.assign(period).push_back('\0');
+    key_.append(dimension_name(dimension)).push_back('\0');
+    key_.append(value);
+    auto it = summary_.sources.find(std::string_view(key_));
+    if (it == summary_.sources.end()) {
+        SourceRow row;
+        row.period = period;
+        row.dimension = dimension;
+        row.value = value;
+        it = summary_.sources.emplace(key_, std::move(row)).first;
+    }
+    ++it->second.requests;
+    it->second.clients.add(client);
+}
+
+void Aggregator::add(const Record& record) {
+    ++summary_.lines_parsed;
+    std::string_view period = period_label(record);
+
+    // One client: the network and the software it ran, as far as the log can tell them apart.
+    key_.assign(record.network).push_back('\0');
+    key_.append(record.agent).push_back('\0');
+    key_.append(record.agent_version);
+    const std::uint64_t client = stable_hash(key_);
+
+    bool download_status = record.status && (*record.status == 200 || *record.status == 206);
+    bool counted_agent = summary_.settings.include_bots || record.agent_class != "bot";
+    if (record.method == "GET" && download_status && counted_agent) {
+        if (std::optional<DownloadMatch> match = rules_.match(record.resource)) {
+            key_.assign(period).push_back('\0');
+            key_.append(record.resource);
+            auto it = summary_.downloads.find(std::string_view(key_));
+            if (it == summary_.downloads.end()) {
+                DownloadRow row;
+                row.period = period;
+                row.resource = record.resource;
+                row.product = match->product;
+                row.version = match->version;
+                it = summary_.downloads.emplace(key_, std::move(row)).first;
+            }
+            DownloadRow& row = it->second;
+            ++row.requests;
+            row.bytes += record.bytes.value_or(0);
+            row.clients.add(client);
+        }
+    }
+
+    if (!record.referrer_host.empty()) {
+        bool own = equals_ignoring_case(record.referrer_host, record.vhost);
+        for (const std::string& host : site_hosts_) {
+            own = own || equals_ignoring_case(record.referrer_host, host);
+        }
+        if (!own) add_source(period, Dimension::referrer_host, record.referrer_host, client);
+    }
+    if (!record.network.empty()) add_source(period, Dimension::network, record.network, client);
+    if (!record.agent.empty()) {
+        agent_.assign(record.agent);
+        if (!record.agent_version.empty()) agent_.append(" ").append(record.agent_version);
+        add_source(period, Dimension::agent, agent_, client);
+    }
+    if (!record.agent_class.empty()) {
+        add_source(period, Dimension::agent_class, record.agent_class, client);
+    }
+    if (record.status) {
+        char status_class[3] = {static_cast<char>('0' + *record.status / 100 % 10), 'x', 'x'};
+        add_source(period, Dimension::status_class, {status_class, 3}, client);
+    }
+}
+
+std::string settings_mismatch(const SummarySettings& a, const SummarySettings& b) {
+    if (a.ipv4_prefix != b.ipv4_prefix) return "ipv4_prefix";
+    if (a.ipv6_prefix != b.ipv6_prefix) return "ipv6_prefix";
+    if (a.period != b.period) return "period";
+    if (a.time_resolution != b.time_resolution) return "time_resolution";
+    if (a.utc != b.utc) return "utc";
+    if (a.include_bots != b.include_bots) return "include_bots";
+    return {};
+}
+
+std::string summary_to_json(const Summary& summary) {
+    using nlohmann::ordered_json;
+    ordered_json document;
+    document["logsift_summary"] = summary_version;
+    const SummarySettings& settings = summary.settings;
+    document["settings"] = {
+        {"ipv4_prefix", settings.ipv4_prefix},
+        {"ipv6_prefix", settings.ipv6_prefix},
+        {"period", period_name(settings.period)},
+        {"time_resolution",
+         time_resolution_names[static_cast<std::size_t>(settings.time_resolution)]},
+        {"utc", settings.utc},
+        {"include_bots", settings.include_bots},
+    };
+    document["lines"] = {{"read", summary.lines_read}, {"parsed", summary.lines_parsed}};
+
+    std::vector<const std::pair<const std::string, DownloadRow>*> downloads;
+    for (const auto& entry : summary.downloads) downloads.push_back(&entry);
+    std::sort(downloads.begin(), downloads.end(),
+              [](auto* a, auto* b) { return a->first < b->first; });
+    ordered_json download_rows = ordered_json::array();
+    for (const auto* entry : downloads) {
+        const DownloadRow& row = entry->second;
+        download_rows.push_back({{"period", row.period},
+                                 {"resource", row.resource},
+                                 {"product", row.product},
+                                 {"version", row.version},
+                                 {"requests", row.requests},
+                                 {"bytes", row.bytes},
+                                 {"clients", row.clients.serialize()}});
+    }
+    document["downloads"] = std::move(download_rows);
+
+    std::vector<const std::pair<const std::string, SourceRow>*> sources;
+    for (const auto& entry : summary.sources) sources.push_back(&entry);
+    std::sort(sources.begin(), sources.end(),
+              [](auto* a, auto* b) { return a->first < b->first; });
+    ordered_json source_rows = ordered_json::array();
+    for (const auto* entry : sources) {
+        const SourceRow& row = entry->second;
+        source_rows.push_back({{"period", row.period},
+                               {"dimension", dimension_name(row.dimension)},
+                               {"value", row.value},
+                               {"requests", row.requests},
+                               {"clients", row.clients.serialize()}});
+    }
+    document["sources"] = std::move(source_rows);
+    // Raw bytes that are not UTF-8 (resources are kept as sent) must not make the dump throw.
+    return document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+namespace {
+
+using nlohmann::json;
+
+struct JsonError {
+    std::string message;
+};
+
+const json& member(const json& object, const char* name, const std::string& where) {
+    if (!object.is_object() || !object.contains(name)) {
+        throw JsonError{where + ": missing \"" + name + "\""};
+    }
+    return object.at(name);
+}
+
+std::uint64_t count(const json& object, const char* name, const std::string& where) {
+    const json& value = member(object, name, where);
+    if (!value.is_number_unsigned()) {
+        throw JsonError{where + ": \"" + name + "\" must be a whole number from 0 to 2^64-1"};
+    }
+    return value.get<std::uint64_t>();
+}
+
+std::string text(const json& object, const char* name, const std::string& where) {
+    const json& value = member(object, name, where);
+    if (!value.is_string()) throw JsonError{where + ": \"" + name + "\" must be a string"};
+    return value.get<std::string>();
+}
+
+bool flag(const json& object, const char* name, const std::string& where) {
+    const json& value = member(object, name, where);
+    if (!value.is_boolean()) throw JsonError{where + ": \"" + name + "\" must be true or false"};
+    return value.get<bool>();
+}
+
+DistinctCounter counter(const json& object, const std::string& where) {
+    std::optional<DistinctCounter> clients =
+        DistinctCounter::deserialize(text(object, "clients", where));
+    if (!clients) throw JsonError{where + ": \"clients\" is not a valid sketch"};
+    return std::move(*clients);
+}
+
+std::string period_key(const std::string& period, const std::string& where) {
+    if (period.empty() || period.size() > 16 || period.find('\0') != std::string::npos) {
+        throw JsonError{where + ": \"period\" is not a period label"};
+    }
+    return period;
+}
+
+Summary parse_summary(const json& document) {
+    if (!document.is_object()) throw JsonError{"not a logsift summary (not a JSON object)"};
+    if (!document.contains("logsift_summary")) {
+        throw JsonError{"not a logsift summary (no \"logsift_summary\" version)"};
+    }
+    const json& version = document.at("logsift_summary");
+    if (!version.is_number_integer() || version.get<std::int64_t>() != summary_version) {
+        throw JsonError{"unsupported summary version (this logsift reads version " +
+                        std::to_string(summary_version) + ")"};
+    }
+    Summary summary;
+    const json& settings = member(document, "settings", "settings");
+    std::uint64_t ipv4 = count(settings, "ipv4_prefix", "settings");
+    std::uint64_t ipv6 = count(settings, "ipv6_prefix", "settings");
+    if (ipv4 > 32 || ipv6 > 128) throw JsonError{"settings: prefix length out of range"};
+    summary.settings.ipv4_prefix = static_cast<unsigned>(ipv4);
+    summary.settings.ipv6_prefix = static_cast<unsigned>(ipv6);
+    std::optional<Period> period = parse_period(text(settings, "period", "settings"));
+    if (!period) throw JsonError{"settings: unknown \"period\""};
+    summary.settings.period = *period;
+    std::optional<TimeResolution> resolution =
+        time_resolution_from_name(text(settings, "time_resolution", "settings"));
+    if (!resolution) throw JsonError{"settings: unknown \"time_resolution\""};
+    summary.settings.time_resolution = *resolution;
+    summary.settings.utc = flag(settings, "utc", "settings");
+    summary.settings.include_bots = flag(settings, "include_bots", "settings");
+
+    const json& lines = member(document, "lines", "lines");
+    summary.lines_read = count(lines, "read", "lines");
+    summary.lines_parsed = count(lines, "parsed", "lines");
+
+    const json& downloads = member(document, "downloads", "downloads");
+    if (!downloads.is_array()) throw JsonError{"\"downloads\" must be an array"};
+    for (std::size_t i = 0; i < downloads.size(); ++i) {
+        const std::string where = "downloads[" + std::to_string(i) + "]";
+        const json& item = downloads[i];
+        DownloadRow row;
+        row.period = period_key(text(item, "period", where), where);
+        row.resource = text(item, "resource", where);
+        row.product = text(item, "product", where);
+        row.version = text(item, "version", where);
+        row.requests = count(item, "requests", where);
+        row.bytes = count(item, "bytes", where);
+        row.clients = counter(item, where);
+        std::string key = row.period + '\0' + row.resource;
+        if (!summary.downloads.emplace(std::move(key), std::move(row)).second) {
+            throw JsonError{where + ": repeats an earlier row"};
+        }
+    }
+    const json& sources = member(document, "sources", "sources");
+    if (!sources.is_array()) throw JsonError{"\"sources\" must be an array"};
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+        const std::string where = "sources[" + std::to_string(i) + "]";
+        const json& item = sources[i];
+        SourceRow row;
+        row.period = period_key(text(item, "period", where), where);
+        std::optional<Dimension> dimension = dimension_from_name(text(item, "dimension", where));
+        if (!dimension) throw JsonError{where + ": unknown \"dimension\""};
+        row.dimension = *dimension;
+        row.value = text(item, "value", where);
+        row.requests = count(item, "requests", where);
+        row.clients = counter(item, where);
+        std::string key = row.period + '\0' + std::string(dimension_name(row.dimension)) + '\0' +
+                          row.value;
+        if (!summary.sources.emplace(std::move(key), std::move(row)).second) {
+            throw JsonError{where + ": repeats an earlier row"};
+        }
+    }
+    return summary;
+}
+
+}  // namespace
+
+std::variant<Summary, std::string> summary_from_json(std::string_view text_value) {
+    json document = json::parse(text_value.begin(), text_value.end(), nullptr, false);
+    if (document.is_discarded()) return std::string("not valid JSON");
+    try {
+        return parse_summary(document);
+    } catch (const JsonError& error) {
+        return error.message;
+    } catch (const json::exception&) {
+        return std::string("not a logsift summary");
+    }
+}
+
+}  // namespace logsift
