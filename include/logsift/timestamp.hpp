@@ -30,6 +30,19 @@ std::optional<Timestamp> parse_timestamp(std::string_view text, TimeSyntax synta
 // utc is set, which also sets the offset to 0).
 Timestamp truncate_timestamp(Timestamp time, TimeResolution resolution, bool utc);
 
+// Calendar arithmetic on the proleptic Gregorian calendar (Hinnant's algorithms), shared by
+// everything that labels times, so that no code here depends on the C library's time zone.
+struct CivilDate {
+    std::int64_t year;
+    unsigned month;  // 1-12
+    unsigned day;    // 1-31
+};
+std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day);
+CivilDate civil_from_days(std::int64_t days);
+unsigned days_in_month(std::int64_t year, unsigned month);
+// Division rounding toward negative infinity (times before 1970 stay on the right day).
+std::int64_t floor_div(std::int64_t value, std::int64_t divisor);
+
 // Writes "2026-10-10T13:00:00+02:00" (or "...Z" when utc) into out; returns the length used.
 // out must hold at least 32 bytes.
 std::size_t format_timestamp(Timestamp time, bool utc, char* out);
