@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <charconv>
 #include <ctime>
+#include <thread>
 #include <tuple>
 #include <cstdlib>
 #include <filesystem>
@@ -117,6 +118,9 @@ std::variant<InputConfig, ConfigError> build_input_config(const InputOptions& op
     config.strict = options.strict;
     config.quiet = options.quiet;
     config.verbose = options.verbose;
+    config.threads = options.threads > 0 ? options.threads
+                                         : std::max(1u, std::thread::hardware_concurrency());
+    if (config.threads > 256) return ConfigError{"--threads must be between 1 and 256"};
     if (options.max_line < 64) return ConfigError{"--max-line must be at least 64 bytes"};
     if (options.ipv4_prefix > 32) return ConfigError{"--ipv4-prefix must be between 0 and 32"};
     if (options.ipv6_prefix > 128) return ConfigError{"--ipv6-prefix must be between 0 and 128"};

@@ -54,6 +54,9 @@ void add_input_options(CLI::App& command, logsift::InputOptions& options) {
     command.add_flag("-q,--quiet", options.quiet, "Print no statistics at the end");
     command.add_flag("-v,--verbose", options.verbose,
                      "Name the format chosen for each input and every skipped line");
+    command.add_option("--threads", options.threads,
+                       "Worker threads (default: one per core); 1 runs without threads")
+        ->capture_default_str();
     command.add_option("--ua-regexes", options.ua_regexes,
                        "uap-core's regexes.yaml (default: $LOGSIFT_UA_REGEXES, else "
                        "/usr/share/uap-core/regexes.yaml)");

@@ -171,6 +171,11 @@ OutputSink::OutputSink(int fd, bool owns_fd, std::size_t buffer_size)
       buffer_(std::make_unique<char[]>(buffer_size > 0 ? buffer_size : 1)),
       capacity_(buffer_size > 0 ? buffer_size : 1) {}
 
+OutputSink::OutputSink(std::string& memory, std::size_t buffer_size)
+    : OutputSink(-1, false, buffer_size) {
+    memory_ = &memory;
+}
+
 OutputSink::~OutputSink() {
     // Best effort only: a destructor that runs while an error unwinds must not throw again.
     try {
@@ -183,6 +188,10 @@ OutputSink::~OutputSink() {
 void OutputSink::append_slow(std::string_view bytes) {
     flush();
     if (bytes.size() >= capacity_) {
+        if (memory_) {
+            memory_->append(bytes);
+            return;
+        }
         write_all(fd_, bytes.data(), bytes.size());
         return;
     }
@@ -191,7 +200,12 @@ void OutputSink::append_slow(std::string_view bytes) {
 }
 
 void OutputSink::flush() {
-    if (used_ == 0 || fd_ < 0) return;
+    if (used_ == 0) return;
+    if (memory_) {
+        memory_->append(buffer_.get(), std::exchange(used_, 0));
+        return;
+    }
+    if (fd_ < 0) return;
     // Emptied first: after a failed write the bytes cannot be delivered, and the destructor
     // must not try again.
     std::size_t size = std::exchange(used_, 0);

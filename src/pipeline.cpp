@@ -7,6 +7,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -73,6 +79,16 @@ struct RunState {
 
 enum class InputOutcome { done, stop_strict, stop_usage };
 
+// What a run does with records. Sequentially, every record goes to emit. With workers (one
+// per thread), each chunk's records go to a worker, which may format them into the chunk's
+// output; commit then receives the outputs in input order on the calling thread.
+struct RunPlan {
+    std::function<void(const Record&)> emit;
+    std::vector<std::unique_ptr<ChunkWorker>>* workers = nullptr;
+    std::function<void(std::string&)> commit;
+    std::function<void()> finish = [] {};
+};
+
 // What one run shares across its inputs.
 struct Run {
     const InputConfig& config;
@@ -87,7 +103,8 @@ template <typename CountBad>
 std::variant<const LogFormat*, InputOutcome> choose_format(const InputConfig& config,
                                                            LineReader& reader,
                                                            const std::string& name, Line& line,
-                                                           RunState* state, CountBad count_bad) {
+                                                           RunState* state, CountBad count_bad,
+                                                           bool announce) {
     if (config.format) return &*config.format;
     // The sample must be able to hold a whole line of the longest kind allowed.
     const std::size_t window = std::max(detect_max_bytes, config.max_line + 2);
@@ -108,7 +125,7 @@ std::variant<const LogFormat*, InputOutcome> choose_format(const InputConfig& co
         print_error(detection_failure(name, detection));
         return InputOutcome::stop_usage;
     }
-    if (config.verbose && state) {
+    if (config.verbose && announce) {
         print_note(name + ": format " + detection.best()->name + " (" +
                    std::to_string(detection.candidates.front().parsed) + " of " +
                    std::to_string(detection.lines) + " sample lines parsed)");
@@ -147,7 +164,7 @@ InputOutcome process_input(Run& run, const std::string& path,
     };
     const ScanError overlong{"line is longer than --max-line", config.max_line + 1};
 
-    auto chosen = choose_format(config, *reader, name, line, &state, count_bad);
+    auto chosen = choose_format(config, *reader, name, line, &state, count_bad, true);
     if (auto* outcome = std::get_if<InputOutcome>(&chosen)) {
         if (*outcome == InputOutcome::done) {
             print_error(name + ": " + reader->error());
@@ -191,7 +208,7 @@ std::optional<Timestamp> last_record_time(const InputConfig& config, const std::
     if (!reader) return std::nullopt;
     Line line;
     auto chosen = choose_format(config, *reader, display_name(path), line, nullptr,
-                                [](const ScanError&) { return true; });
+                                [](const ScanError&) { return true; }, false);
     if (!std::holds_alternative<const LogFormat*>(chosen)) return std::nullopt;
     const LogFormat& format = *std::get<const LogFormat*>(chosen);
     ReduceOptions options = config.reduce;
@@ -266,25 +283,318 @@ std::variant<RecordFilter, ExitCode> resolve_window(const InputConfig& config) {
     return filter;
 }
 
+// --- the parallel path -----------------------------------------------------------------------
+// One reader thread cuts each input into chunks of whole lines (copied out of the read buffer);
+// worker threads scan, reduce and hand records to their own ChunkWorker; the calling thread
+// commits the chunks' results in input order. So output order, line numbers and counts are
+// those of the sequential path.
+
+constexpr std::size_t chunk_bytes = 1 << 20;
+constexpr std::uint64_t reading_done_marker = UINT64_MAX;
+
+struct Chunk {
+    std::uint64_t sequence = 0;
+    const std::string* name = nullptr;
+    const LogFormat* format = nullptr;
+    std::uint64_t first_line = 0;
+    std::string text;                      // whole lines, each ending in '\n'
+    std::vector<std::uint32_t> overlong;  // indexes of lines too long to copy (empty in text)
+};
+
+struct ChunkResult {
+    std::uint64_t sequence = 0;
+    std::string output;
+    RunState state;
+};
+
+template <typename T>
+class WorkQueue {
+public:
+    void push(T item) {
+        {
+            std::lock_guard lock(mutex_);
+            items_.push_back(std::move(item));
+        }
+        ready_.notify_one();
+    }
+    // Blocks until an item or close(); nullopt once closed and empty.
+    std::optional<T> pop() {
+        std::unique_lock lock(mutex_);
+        ready_.wait(lock, [&] { return !items_.empty() || closed_; });
+        if (items_.empty()) return std::nullopt;
+        T item = std::move(items_.front());
+        items_.pop_front();
+        return item;
+    }
+    void close() {
+        {
+            std::lock_guard lock(mutex_);
+            closed_ = true;
+        }
+        ready_.notify_all();
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable ready_;
+    std::deque<T> items_;
+    bool closed_ = false;
+};
+
+// Bounds the chunks between the reader and the committer, so memory stays flat however slow
+// the output is.
+class Slots {
+public:
+    explicit Slots(std::size_t count) : free_(count) {}
+    bool acquire(const std::atomic<bool>& stop) {
+        std::unique_lock lock(mutex_);
+        freed_.wait(lock, [&] { return free_ > 0 || stop.load(); });
+        if (stop.load()) return false;
+        --free_;
+        return true;
+    }
+    void release() {
+        {
+            std::lock_guard lock(mutex_);
+            ++free_;
+        }
+        freed_.notify_one();
+    }
+    void wake() { freed_.notify_all(); }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable freed_;
+    std::size_t free_;
+};
+
+struct ParallelRun {
+    const InputConfig& config;
+    const RecordFilter& filter;
+    std::vector<std::string> names;
+    WorkQueue<Chunk> chunks;
+    WorkQueue<ChunkResult> results;
+    Slots slots;
+    std::atomic<bool> stop{false};
+    std::atomic<bool> input_failed{false};
+    std::atomic<bool> usage_failed{false};
+    std::atomic<std::uint64_t> chunk_count{0};  // set by the reader when it is done
+    std::atomic<bool> reading_done{false};
+
+    ParallelRun(const InputConfig& run_config, const RecordFilter& run_filter, std::size_t slots_count)
+        : config(run_config), filter(run_filter), slots(slots_count) {}
+};
+
+void read_chunks(ParallelRun& run) {
+    const InputConfig& config = run.config;
+    std::uint64_t sequence = 0;
+    for (std::size_t index = 0; index < config.inputs.size() && !run.stop; ++index) {
+        const std::string& name = run.names[index];
+        std::string open_error;
+        std::unique_ptr<LineReader> reader =
+            LineReader::open(config.inputs[index], config.max_line, open_error);
+        if (!reader) {
+            print_error(name + ": " + open_error);
+            run.input_failed = true;
+            continue;
+        }
+        Chunk chunk;
+        Line line;
+        auto start_chunk = [&](std::uint64_t first_line) {
+            chunk = Chunk{};
+            chunk.name = &name;
+            chunk.first_line = first_line;
+            chunk.text.reserve(chunk_bytes + config.max_line + 2);
+        };
+        auto ship = [&]() {
+            if (!run.slots.acquire(run.stop)) return false;
+            chunk.sequence = sequence++;
+            run.chunks.push(std::move(chunk));
+            return true;
+        };
+        start_chunk(1);
+        std::uint32_t in_chunk = 0;
+        auto add_overlong = [&](const ScanError&) {
+            chunk.overlong.push_back(in_chunk++);
+            chunk.text.push_back('\n');
+            return true;
+        };
+        auto chosen = choose_format(config, *reader, name, line, nullptr, add_overlong, true);
+        if (auto* outcome = std::get_if<InputOutcome>(&chosen)) {
+            if (*outcome == InputOutcome::stop_usage) {
+                run.usage_failed = true;
+                break;
+            }
+            print_error(name + ": " + reader->error());
+            run.input_failed = true;
+            continue;
+        }
+        chunk.format = std::get<const LogFormat*>(chosen);
+        const LogFormat* format = chunk.format;
+        while (reader->next(line)) {
+            if (line.overlong) {
+                chunk.overlong.push_back(in_chunk);
+            } else {
+                chunk.text.append(line.text);
+            }
+            chunk.text.push_back('\n');
+            ++in_chunk;
+            if (chunk.text.size() >= chunk_bytes) {
+                if (!ship()) break;
+                start_chunk(line.number + 1);
+                chunk.format = format;
+                in_chunk = 0;
+            }
+            if (run.stop) break;
+        }
+        if (in_chunk > 0 && !run.stop) ship();
+        if (!reader->error().empty()) {
+            print_error(name + ": " + reader->error());
+            run.input_failed = true;
+        }
+    }
+    run.chunk_count = sequence;
+    run.reading_done = true;
+    run.chunks.close();
+    // Wakes the committer, which may be waiting for a result that will never come (no chunks,
+    // or the last result arrived before reading_done was set).
+    ChunkResult done;
+    done.sequence = reading_done_marker;
+    run.results.push(std::move(done));
+}
+
+void work_chunks(ParallelRun& run, ChunkWorker& worker) {
+    const InputConfig& config = run.config;
+    std::unique_ptr<AgentCache> agents;
+    if (config.agents) agents = std::make_unique<AgentCache>(*config.agents);
+    const bool filtering = !run.filter.empty() || !config.reduce.client_filter.empty();
+    const ScanError overlong{"line is longer than --max-line", config.max_line + 1};
+    Fields fields;
+    Record record;
+    while (std::optional<Chunk> chunk = run.chunks.pop()) {
+        ChunkResult result;
+        result.sequence = chunk->sequence;
+        if (!run.stop) {
+            Reducer reducer(config.reduce, *chunk->format, agents.get());
+            RunState& state = result.state;
+            worker.begin(result.output);
+            std::string_view text = chunk->text;
+            std::uint32_t index = 0;
+            std::size_t next_overlong = 0;
+            while (!text.empty()) {
+                std::size_t end = text.find('\n');
+                std::string_view line = text.substr(0, end);
+                text.remove_prefix(end + 1);
+                std::uint64_t number = chunk->first_line + index;
+                ++state.lines;
+                std::optional<ScanError> error;
+                if (next_overlong < chunk->overlong.size() &&
+                    chunk->overlong[next_overlong] == index) {
+                    ++next_overlong;
+                    error = overlong;
+                } else {
+                    error = chunk->format->scan(line, fields);
+                    if (!error) error = reducer.reduce(line, fields, record);
+                }
+                ++index;
+                if (error) {
+                    ++state.skipped;
+                    if (config.verbose || state.first_bad.size() < bad_lines_listed) {
+                        state.first_bad.push_back({*chunk->name, number, *error});
+                    }
+                    continue;
+                }
+                ++state.parsed;
+                if (filtering && !run.filter.accepts(record)) continue;
+                worker.add(record);
+            }
+            worker.end();
+        }
+        run.results.push(std::move(result));
+    }
+}
+
+// Runs the inputs on threads; commit receives each chunk's output in input order.
+InputOutcome run_parallel(const InputConfig& config, const RecordFilter& filter,
+                          std::vector<std::unique_ptr<ChunkWorker>>& workers,
+                          const std::function<void(std::string&)>& commit, RunState& totals) {
+    ParallelRun run(config, filter, 4 * workers.size());
+    for (const std::string& path : config.inputs) run.names.push_back(display_name(path));
+
+    std::vector<std::thread> threads;
+    threads.emplace_back(read_chunks, std::ref(run));
+    for (auto& worker : workers) threads.emplace_back(work_chunks, std::ref(run), std::ref(*worker));
+    auto stop_all = [&] {
+        run.stop = true;
+        run.slots.wake();
+        run.chunks.close();
+        for (std::thread& thread : threads) thread.join();
+    };
+
+    std::map<std::uint64_t, ChunkResult> waiting;
+    std::uint64_t next = 0;
+    try {
+        while (!(run.reading_done && next == run.chunk_count)) {
+            std::optional<ChunkResult> result = run.results.pop();
+            if (!result) break;
+            if (result->sequence != reading_done_marker) {
+                waiting.emplace(result->sequence, std::move(*result));
+            }
+            for (auto it = waiting.find(next); it != waiting.end(); it = waiting.find(next)) {
+                ChunkResult& done = it->second;
+                totals.lines += done.state.lines;
+                totals.parsed += done.state.parsed;
+                totals.skipped += done.state.skipped;
+                for (const BadLine& bad : done.state.first_bad) {
+                    if (config.verbose) print_warning(bad_line_text(bad.file, bad.line, bad.error));
+                    if (totals.first_bad.size() < bad_lines_listed) totals.first_bad.push_back(bad);
+                }
+                commit(done.output);
+                waiting.erase(it);
+                ++next;
+                run.slots.release();
+            }
+            // The reader may finish after the last result arrived: re-check without blocking.
+            if (run.reading_done && next == run.chunk_count) break;
+        }
+    } catch (const BrokenPipe&) {
+        // The reader thread may be blocked on a pipe that stays open (`tail -f | logsift |
+        // head`); nothing is left to write, so end here, as the sequential path does.
+        std::_Exit(static_cast<int>(ExitCode::ok));
+    } catch (...) {
+        stop_all();
+        throw;
+    }
+    stop_all();
+    totals.input_failed = totals.input_failed || run.input_failed;
+    return run.usage_failed ? InputOutcome::stop_usage : InputOutcome::done;
+}
+
 // Runs every input through the pipeline and settles the exit status. lines and parsed, when
 // given, receive the totals.
-ExitCode run_inputs(const InputConfig& config, const std::function<void(const Record&)>& emit,
-                    const std::function<void()>& finish, RunState* totals = nullptr) {
+ExitCode run_inputs(const InputConfig& config, const RunPlan& plan, RunState* totals = nullptr) {
     auto window = resolve_window(config);
     if (auto* status = std::get_if<ExitCode>(&window)) return *status;
     Run run{config, std::get<RecordFilter>(std::move(window)), nullptr, {}};
-    if (config.agents) run.agents = std::make_unique<AgentCache>(*config.agents);
     RunState& state = run.state;
-    for (const std::string& path : config.inputs) {
-        InputOutcome outcome = process_input(run, path, emit);
-        if (outcome == InputOutcome::stop_usage) return ExitCode::usage;
-        if (outcome == InputOutcome::stop_strict) {
-            finish();
-            return ExitCode::input_error;
+    if (plan.workers && !plan.workers->empty()) {
+        if (run_parallel(config, run.filter, *plan.workers, plan.commit, state) ==
+            InputOutcome::stop_usage) {
+            return ExitCode::usage;
+        }
+    } else {
+        if (config.agents) run.agents = std::make_unique<AgentCache>(*config.agents);
+        for (const std::string& path : config.inputs) {
+            InputOutcome outcome = process_input(run, path, plan.emit);
+            if (outcome == InputOutcome::stop_usage) return ExitCode::usage;
+            if (outcome == InputOutcome::stop_strict) {
+                plan.finish();
+                return ExitCode::input_error;
+            }
         }
     }
     if (totals) *totals = state;
-    finish();
+    plan.finish();
 
     if (!config.quiet) {
         print_note(std::to_string(state.lines) + " lines read, " + std::to_string(state.parsed) +
@@ -328,6 +638,41 @@ void install_signal_handlers() {
     sigaction(SIGINT, &action, nullptr);
 }
 
+namespace {
+
+// Formats one chunk's records into that chunk's output.
+class ReduceWorker final : public ChunkWorker {
+public:
+    explicit ReduceWorker(const ReduceConfig& config) : config_(config) {}
+    void begin(std::string& output) override {
+        sink_ = std::make_unique<OutputSink>(output);
+        writer_ = make_record_writer(config_.output_format, *sink_, config_.columns);
+    }
+    void add(const Record& record) override { writer_->write(record); }
+    void end() override { sink_->flush(); }
+
+private:
+    const ReduceConfig& config_;
+    std::unique_ptr<OutputSink> sink_;
+    std::unique_ptr<RecordWriter> writer_;
+};
+
+// Each worker counts into its own Aggregator; they merge at the end.
+class AggregateWorker final : public ChunkWorker {
+public:
+    AggregateWorker(const AggregateConfig& config)
+        : aggregator_(config.settings, *config.rules, config.site_hosts) {}
+    void begin(std::string&) override {}
+    void add(const Record& record) override { aggregator_.add(record); }
+    void end() override {}
+    Summary& summary() { return aggregator_.summary(); }
+
+private:
+    Aggregator aggregator_;
+};
+
+}  // namespace
+
 ExitCode run_reduce(const ReduceConfig& config) {
     int fd = open_output(config.output_path);
     if (fd < 0) return ExitCode::usage;
@@ -337,9 +682,19 @@ ExitCode run_reduce(const ReduceConfig& config) {
         std::unique_ptr<RecordWriter> writer =
             make_record_writer(config.output_format, sink, config.columns);
         if (config.header) writer->header();
-        return run_inputs(
-            config.input, [&](const Record& record) { writer->write(record); },
-            [&] { sink.close(); });
+        RunPlan plan;
+        plan.emit = [&](const Record& record) { writer->write(record); };
+        plan.finish = [&] { sink.close(); };
+        // --strict stops at a line in the middle of a chunk: only the sequential path can.
+        std::vector<std::unique_ptr<ChunkWorker>> workers;
+        if (config.input.threads > 1 && !config.input.strict) {
+            for (unsigned i = 0; i < config.input.threads; ++i) {
+                workers.push_back(std::make_unique<ReduceWorker>(config));
+            }
+            plan.workers = &workers;
+            plan.commit = [&](std::string& output) { sink.append(output); };
+        }
+        return run_inputs(config.input, plan);
     } catch (const BrokenPipe&) {
         return ExitCode::ok;  // the reader has what it wanted (`logsift reduce | head`)
     } catch (const OutputError& error) {
@@ -473,11 +828,26 @@ ExitCode run_aggregate(const AggregateConfig& config) {
         summary = std::move(*merged);
     } else {
         Aggregator aggregator(config.settings, *config.rules, config.site_hosts);
+        RunPlan plan;
+        plan.emit = [&](const Record& record) { aggregator.add(record); };
+        std::vector<std::unique_ptr<ChunkWorker>> workers;
+        if (config.input.threads > 1 && !config.input.strict) {
+            for (unsigned i = 0; i < config.input.threads; ++i) {
+                workers.push_back(std::make_unique<AggregateWorker>(config));
+            }
+            plan.workers = &workers;
+            plan.commit = [](std::string&) {};
+        }
         RunState totals;
-        status = run_inputs(
-            config.input, [&](const Record& record) { aggregator.add(record); }, [] {}, &totals);
+        status = run_inputs(config.input, plan, &totals);
         if (status == ExitCode::usage) return status;
         summary = std::move(aggregator.summary());
+        for (auto& worker : workers) {
+            if (auto overflow = summary.merge(static_cast<AggregateWorker&>(*worker).summary())) {
+                print_error(*overflow);
+                return ExitCode::input_error;
+            }
+        }
         summary.lines_read = totals.lines;
         summary.lines_parsed = totals.parsed;
     }

@@ -40,6 +40,7 @@ struct InputOptions {
     bool strict = false;
     bool quiet = false;
     bool verbose = false;
+    unsigned threads = 0;  // 0: one per core
     std::string ua_regexes;
     // Filters for incident work.
     std::vector<std::string> statuses;
@@ -105,6 +106,7 @@ struct InputConfig {
     bool strict = false;
     bool quiet = false;
     bool verbose = false;
+    unsigned threads = 1;  // worker threads; 1 runs everything on the calling thread
     RecordFilter filter;
     std::optional<TimeBound> since;  // resolved into filter.since once the log's day is known
     std::optional<TimeBound> until;

@@ -22,6 +22,9 @@ class OutputSink {
 public:
     // Writes to fd (not owned unless owns_fd). Throws BrokenPipe or OutputError on failure.
     explicit OutputSink(int fd, bool owns_fd = false, std::size_t buffer_size = 1 << 20);
+    // Collects into memory instead: flush() appends to memory (for records that a worker
+    // thread formats ahead of their turn to be written).
+    explicit OutputSink(std::string& memory, std::size_t buffer_size = 64 << 10);
     ~OutputSink();
     OutputSink(const OutputSink&) = delete;
     OutputSink& operator=(const OutputSink&) = delete;
@@ -48,6 +51,7 @@ private:
     void append_slow(std::string_view bytes);
     int fd_;
     bool owns_fd_;
+    std::string* memory_ = nullptr;
     std::unique_ptr<char[]> buffer_;
     std::size_t capacity_;
     std::size_t used_ = 0;

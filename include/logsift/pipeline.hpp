@@ -5,7 +5,18 @@
 #include "logsift/config.hpp"
 #include "logsift/diag.hpp"
 
+#include <string>
+
 namespace logsift {
+
+// Takes the records of one chunk of input on one worker thread at a time.
+class ChunkWorker {
+public:
+    virtual ~ChunkWorker() = default;
+    virtual void begin(std::string& output) = 0;  // output: where this chunk's text goes
+    virtual void add(const Record& record) = 0;
+    virtual void end() = 0;
+};
 
 // Installs the signal dispositions a run needs: SIGPIPE ignored (a closed pipe is seen as
 // EPIPE and ends the run quietly), SIGINT ends the process with status 130.
