@@ -11,8 +11,8 @@ namespace logsift {
 namespace {
 
 constexpr int summary_version = 1;
-constexpr std::string_view dimension_names[] = {"referrer_host", "network", "agent",
-                                                "agent_class", "status_class"};
+constexpr std::string_view dimension_names[] = {"referrer_host", "network",     "country",
+                                                "agent",         "agent_class", "status_class"};
 constexpr std::string_view time_resolution_names[] = {"second", "minute", "hour", "day"};
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
@@ -146,6 +146,7 @@ void Aggregator::add(const Record& record) {
         if (!own) add_source(period, Dimension::referrer_host, record.referrer_host, client);
     }
     if (!record.network.empty()) add_source(period, Dimension::network, record.network, client);
+    if (!record.country.empty()) add_source(period, Dimension::country, record.country, client);
     if (!record.agent.empty()) {
         agent_.assign(record.agent);
         if (!record.agent_version.empty()) agent_.append(" ").append(record.agent_version);

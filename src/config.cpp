@@ -110,8 +110,26 @@ std::optional<ConfigError> build_filters(const InputOptions& options, InputConfi
     return std::nullopt;
 }
 
+// A database named with --geoip must open; the default one may be missing, which costs the
+// country column only, with one warning saying how to get it.
+std::optional<ConfigError> load_countries(const InputOptions& options, InputConfig& config) {
+    if (options.no_geoip) return std::nullopt;
+    std::string error;
+    std::unique_ptr<CountryLookup> lookup = CountryLookup::open(options.geoip, error);
+    if (!lookup) {
+        if (!options.geoip.empty()) return ConfigError{"--geoip: " + error};
+        if (!options.quiet) print_warning(error + " (countries stay empty; --no-geoip silences this)");
+        return std::nullopt;
+    }
+    if (options.verbose) print_note("countries from " + lookup->description());
+    config.countries = std::move(lookup);
+    config.reduce.countries = config.countries.get();
+    return std::nullopt;
+}
+
 std::variant<InputConfig, ConfigError> build_input_config(const InputOptions& options,
-                                                          bool needs_agents) {
+                                                          bool needs_agents,
+                                                          bool needs_countries) {
     InputConfig config;
     config.inputs = options.inputs.empty() ? std::vector<std::string>{"-"} : options.inputs;
     config.max_line = options.max_line;
@@ -160,6 +178,9 @@ std::variant<InputConfig, ConfigError> build_input_config(const InputOptions& op
         auto agents = load_agents(options);
         if (auto* error = std::get_if<ConfigError>(&agents)) return *error;
         config.agents = std::get<std::shared_ptr<const AgentParser>>(std::move(agents));
+    }
+    if (needs_countries) {
+        if (auto error = load_countries(options, config)) return *error;
     }
 
     if (looks_like_format_string(options.format)) {
@@ -239,9 +260,11 @@ std::variant<ReduceConfig, ConfigError> build_reduce_config(const ReduceCliOptio
         return column == Column::agent || column == Column::agent_version ||
                column == Column::agent_class;
     });
+    bool needs_countries =
+        std::find(columns.begin(), columns.end(), Column::country) != columns.end();
     config.columns = std::move(columns);
 
-    auto input = build_input_config(options.input, needs_agents);
+    auto input = build_input_config(options.input, needs_agents, needs_countries);
     if (auto* error = std::get_if<ConfigError>(&input)) return *error;
     config.input = std::get<InputConfig>(std::move(input));
 
@@ -285,7 +308,7 @@ std::variant<AggregateConfig, ConfigError> build_aggregate_config(
                                "to --from"};
         }
     } else {
-        auto input = build_input_config(options.input, true);
+        auto input = build_input_config(options.input, true, true);
         if (auto* error = std::get_if<ConfigError>(&input)) return *error;
         config.input = std::get<InputConfig>(std::move(input));
 

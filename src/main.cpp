@@ -57,6 +57,10 @@ void add_input_options(CLI::App& command, logsift::InputOptions& options) {
     command.add_option("--threads", options.threads,
                        "Worker threads (default: one per core); 1 runs without threads")
         ->capture_default_str();
+    command.add_option("--geoip", options.geoip,
+                       "A MaxMind DB (.mmdb with country.iso_code: GeoLite2-Country, DB-IP Lite) "
+                       "for the country (default: Debian's geoip-database)");
+    command.add_flag("--no-geoip", options.no_geoip, "Look up no countries");
     command.add_option("--ua-regexes", options.ua_regexes,
                        "uap-core's regexes.yaml (default: $LOGSIFT_UA_REGEXES, else "
                        "/usr/share/uap-core/regexes.yaml)");
@@ -117,7 +121,7 @@ void add_aggregate_options(CLI::App& command, logsift::AggregateCliOptions& opti
 
 // Options that shape a summary as it is made, and so cannot apply to --from.
 void record_shaping_options(const CLI::App& command, logsift::AggregateCliOptions& options) {
-    for (const char* name : {"--period", "--ipv4-prefix", "--ipv6-prefix", "--time-resolution",
+    for (const char* name : {"--geoip", "--no-geoip", "--period", "--ipv4-prefix", "--ipv6-prefix", "--time-resolution",
                              "--utc", "--include-bots", "--downloads", "--site-host", "--format",
                              "--client-ip", "--status", "--method", "--path", "--agent-class",
                              "--vhost", "--client", "--since", "--until", "--keep-query"}) {

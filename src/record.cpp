@@ -10,7 +10,7 @@ namespace {
 
 constexpr std::array<std::string_view, column_count> column_names = {
     "time",  "network",       "method",      "resource",      "status", "bytes",
-    "agent", "agent_version", "agent_class", "referrer_host", "vhost",
+    "agent", "agent_version", "agent_class", "referrer_host", "country", "vhost",
 };
 
 template <typename Number>
@@ -56,6 +56,8 @@ std::string_view Record::text(Column column, std::array<char, 24>& scratch) cons
             return agent_class;
         case Column::referrer_host:
             return referrer_host;
+        case Column::country:
+            return country;
         case Column::vhost:
             return vhost;
     }

@@ -86,29 +86,33 @@ std::string_view Reducer::reduce_time(std::string_view text, Timestamp& logged) 
     return {time_buffer_.data(), time_size_};
 }
 
-std::size_t Reducer::reduce_network(const Fields& fields, bool& selected) {
-    std::optional<IpAddress> forwarded;
+std::size_t Reducer::reduce_network(const Fields& fields, Record& record) {
+    std::optional<IpAddress> address;
     if (options_.client_source == ClientSource::forwarded && fields.has(FieldKind::forwarded_for)) {
-        forwarded = forwarded_client(fields.get(FieldKind::forwarded_for),
-                                     options_.trusted_proxies.data(),
-                                     options_.trusted_proxies.size());
+        address = forwarded_client(fields.get(FieldKind::forwarded_for),
+                                   options_.trusted_proxies.data(), options_.trusted_proxies.size());
     }
+    std::string_view client = fields.get(FieldKind::client);
+    if (!address && fields.has(FieldKind::client)) address = parse_ip(client);
+
+    // The full address is used here, and only here: for --client and the country.
     if (!options_.client_filter.empty()) {
-        std::optional<IpAddress> address =
-            forwarded ? forwarded : parse_ip(fields.get(FieldKind::client));
-        selected = address && std::any_of(options_.client_filter.begin(),
-                                          options_.client_filter.end(), [&](const Cidr& cidr) {
-                                              return ip_in_network(*address, cidr.network,
-                                                                   cidr.prefix);
-                                          });
+        record.client_selected =
+            address && std::any_of(options_.client_filter.begin(), options_.client_filter.end(),
+                                   [&](const Cidr& cidr) {
+                                       return ip_in_network(*address, cidr.network, cidr.prefix);
+                                   });
     }
-    if (forwarded) {
-        unsigned prefix = forwarded->v6 ? options_.ipv6_prefix : options_.ipv4_prefix;
-        return format_network(truncate_ip(*forwarded, prefix), prefix, network_buffer_.data());
+    if (address && options_.countries) record.country = options_.countries->country(*address);
+
+    if (address) {
+        unsigned prefix = address->v6 ? options_.ipv6_prefix : options_.ipv4_prefix;
+        return format_network(truncate_ip(*address, prefix), prefix, network_buffer_.data());
     }
     if (!fields.has(FieldKind::client)) return 0;
-    return reduce_client(fields.get(FieldKind::client), options_.ipv4_prefix,
-                         options_.ipv6_prefix, network_buffer_.data());
+    // Not an address: a host name (HostnameLookups On) or garbage.
+    return reduce_client(client, options_.ipv4_prefix, options_.ipv6_prefix,
+                         network_buffer_.data());
 }
 
 std::optional<ScanError> Reducer::reduce(std::string_view line, const Fields& fields,
@@ -126,7 +130,7 @@ std::optional<ScanError> Reducer::reduce(std::string_view line, const Fields& fi
         record.logged_time = logged;
     }
 
-    record.network = {network_buffer_.data(), reduce_network(fields, record.client_selected)};
+    record.network = {network_buffer_.data(), reduce_network(fields, record)};
 
     std::string_view target;
     if (fields.has(FieldKind::request)) {

@@ -34,6 +34,7 @@ struct SummarySettings {
 enum class Dimension : std::uint8_t {
     referrer_host,
     network,
+    country,
     agent,
     agent_class,
     status_class,

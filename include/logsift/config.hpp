@@ -14,6 +14,7 @@
 #include "logsift/downloads.hpp"
 #include "logsift/filter.hpp"
 #include "logsift/format.hpp"
+#include "logsift/geo.hpp"
 #include "logsift/input.hpp"
 #include "logsift/output.hpp"
 #include "logsift/period.hpp"
@@ -42,6 +43,8 @@ struct InputOptions {
     bool verbose = false;
     unsigned threads = 0;  // 0: one per core
     std::string ua_regexes;
+    std::string geoip;  // a .mmdb; empty: Debian's geoip-database
+    bool no_geoip = false;
     // Filters for incident work.
     std::vector<std::string> statuses;
     std::vector<std::string> methods;
@@ -111,6 +114,7 @@ struct InputConfig {
     std::optional<TimeBound> since;  // resolved into filter.since once the log's day is known
     std::optional<TimeBound> until;
     std::shared_ptr<const AgentParser> agents;  // null when nothing needs the agent
+    std::shared_ptr<const CountryLookup> countries;  // null: countries stay empty
 };
 
 struct ReduceConfig {

@@ -23,6 +23,7 @@ enum class Column : std::uint8_t {
     agent_version,
     agent_class,
     referrer_host,
+    country,
     vhost,
 };
 inline constexpr std::size_t column_count = static_cast<std::size_t>(Column::vhost) + 1;
@@ -41,6 +42,7 @@ struct Record {
     std::string_view agent_version;
     std::string_view agent_class;
     std::string_view referrer_host;
+    std::string_view country;  // ISO 3166-1 alpha-2, looked up before truncation; may be empty
     std::string_view vhost;
 
     // Not columns: what filters and aggregates need besides them.

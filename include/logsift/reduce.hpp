@@ -10,6 +10,7 @@
 
 #include "logsift/anonymize.hpp"
 #include "logsift/format.hpp"
+#include "logsift/geo.hpp"
 #include "logsift/record.hpp"
 #include "logsift/timestamp.hpp"
 #include "logsift/useragent.hpp"
@@ -29,6 +30,8 @@ struct ReduceOptions {
     // --client: when not empty, Record::client_selected tells whether the full client address
     // lies in one of these networks. Only this flag leaves the stage, never the address.
     std::vector<Cidr> client_filter;
+    // When set, Record::country is looked up from the full address (never from the network).
+    const CountryLookup* countries = nullptr;
 };
 
 // The request line split as servers write it: "METHOD TARGET PROTOCOL", or "METHOD TARGET" for
@@ -56,7 +59,7 @@ public:
 
 private:
     std::string_view reduce_time(std::string_view text, Timestamp& logged);
-    std::size_t reduce_network(const Fields& fields, bool& selected);
+    std::size_t reduce_network(const Fields& fields, Record& record);
 
     const ReduceOptions& options_;
     AgentCache* agents_;

@@ -132,6 +132,20 @@ TEST_CASE("privacy: no canary when detection fails or a format string is bad") {
     check_clean(bad_format);
 }
 
+TEST_CASE("privacy: no canary with country lookups on, from either database") {
+    for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+             {"reduce", "--format", "main", "--verbose", "--output-format", "jsonl"},
+             {"reduce", "--format", "main", "--verbose", "--geoip",
+              data("geoip/GeoIP2-Country-Test.mmdb").string()},
+             {"sources", "--format", "main", "--verbose", "--dimension", "country,network"},
+             {"summary", "--format", "main", "--output-format", "json", "--geoip",
+              data("geoip/GeoLite2-Country-Test.mmdb").string()}}) {
+        Result result = logsift(args, canary_log + canary_bad_lines);
+        CHECK(result.out.size() > 20);
+        check_clean(result);
+    }
+}
+
 TEST_CASE("privacy: no canary in downloads, sources, summary or merge, in any output format") {
     TempDir dir;
     std::string log = (dir / "canary.log").string();

@@ -133,7 +133,7 @@ TEST_CASE("reduce: JSON Lines are valid JSON with numbers for status and bytes")
     CHECK(first["referrer_host"] == "www.example.com");
     std::vector<std::string> keys;
     for (auto& item : first.items()) keys.push_back(item.key());
-    CHECK(keys.size() == 11);
+    CHECK(keys.size() == 12);
     CHECK(nlohmann::json::parse(rows[3])["network"] == "2001:db8:4::/48");
 }
 

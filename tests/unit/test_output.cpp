@@ -125,6 +125,7 @@ Record sample_record() {
     record.agent_version = "8.5";
     record.agent_class = "tool";
     record.referrer_host = "example.org";
+    record.country = "DE";
     record.vhost = "www.example.com";
     return record;
 }
@@ -149,9 +150,10 @@ std::string write_records(RecordFormat format, std::vector<Column> columns,
 }  // namespace
 
 TEST_CASE("column names and Record::text") {
-    const char* names[] = {"time",        "network",       "method", "resource",
-                           "status",      "bytes",         "agent",  "agent_version",
-                           "agent_class", "referrer_host", "vhost"};
+    const char* names[] = {"time",        "network",       "method",  "resource",
+                           "status",      "bytes",         "agent",   "agent_version",
+                           "agent_class", "referrer_host", "country", "vhost"};
+    REQUIRE(std::size(names) == column_count);
     for (std::size_t i = 0; i < column_count; ++i) {
         CHECK(column_name(static_cast<Column>(i)) == names[i]);
         CHECK(column_from_name(names[i]) == static_cast<Column>(i));
@@ -244,14 +246,14 @@ TEST_CASE("TSV and CSV records, with header") {
     Record record = sample_record();
     CHECK(write_records(RecordFormat::tsv, all_columns(), {record}) ==
           "time\tnetwork\tmethod\tresource\tstatus\tbytes\tagent\tagent_version\tagent_class\t"
-          "referrer_host\tvhost\n"
+          "referrer_host\tcountry\tvhost\n"
           "2024-03-01T10:00:00Z\t192.0.2.0/24\tGET\t/download/app-1.2.tar.gz\t200\t1234\tcurl\t"
-          "8.5\ttool\texample.org\twww.example.com\n");
+          "8.5\ttool\texample.org\tDE\twww.example.com\n");
     CHECK(write_records(RecordFormat::csv, all_columns(), {record}) ==
           "time,network,method,resource,status,bytes,agent,agent_version,agent_class,"
-          "referrer_host,vhost\n"
+          "referrer_host,country,vhost\n"
           "2024-03-01T10:00:00Z,192.0.2.0/24,GET,/download/app-1.2.tar.gz,200,1234,curl,8.5,"
-          "tool,example.org,www.example.com\n");
+          "tool,example.org,DE,www.example.com\n");
 
     record.status.reset();
     record.bytes.reset();
@@ -268,7 +270,7 @@ TEST_CASE("JSON Lines records") {
           "{\"time\":\"2024-03-01T10:00:00Z\",\"network\":\"192.0.2.0/24\",\"method\":\"GET\","
           "\"resource\":\"/download/app-1.2.tar.gz\",\"status\":200,\"bytes\":1234,"
           "\"agent\":\"curl\",\"agent_version\":\"8.5\",\"agent_class\":\"tool\","
-          "\"referrer_host\":\"example.org\",\"vhost\":\"www.example.com\"}\n");
+          "\"referrer_host\":\"example.org\",\"country\":\"DE\",\"vhost\":\"www.example.com\"}\n");
 
     Record empty;
     empty.resource = "/q\"\xff";
