@@ -82,11 +82,34 @@ std::string_view Aggregator::period_label(const Record& record) {
     // Periods are whole hours in every offset in use, so the hour decides the label.
     std::int64_t bucket = (time.seconds + std::int64_t{time.offset_minutes} * 60) / 3600;
     if (bucket != last_bucket_ || time.offset_minutes != last_offset_) {
-        period_size_ = format_period(time, summary_.settings.period, summary_.settings.utc, period_);
+        period_size_ =
+            format_period(time, summary_.settings.period, summary_.settings.utc, period_);
         last_bucket_ = bucket;
         last_offset_ = time.offset_minutes;
     }
     return {period_, period_size_};
+}
+
+std::optional<DownloadMatch> Aggregator::match_download(std::string_view resource) {
+    constexpr std::size_t cache_limit = 1 << 16;
+    auto it = download_cache_.find(resource);
+    if (it == download_cache_.end()) {
+        if (download_cache_.size() >= cache_limit) download_cache_.clear();
+        CachedMatch cached;
+        if (std::optional<DownloadMatch> match = rules_.match(resource)) {
+            auto offset = [&](std::string_view part) {
+                return static_cast<std::uint32_t>(part.empty() ? 0 : part.data() - resource.data());
+            };
+            cached = {true, offset(match->product),
+                      static_cast<std::uint32_t>(match->product.size()), offset(match->version),
+                      static_cast<std::uint32_t>(match->version.size())};
+        }
+        it = download_cache_.emplace(std::string(resource), cached).first;
+    }
+    const CachedMatch& cached = it->second;
+    if (!cached.download) return std::nullopt;
+    return DownloadMatch{resource.substr(cached.product_at, cached.product_size),
+                         resource.substr(cached.version_at, cached.version_size)};
 }
 
 void Aggregator::add_source(std::string_view period, Dimension dimension, std::string_view value,
@@ -119,7 +142,7 @@ void Aggregator::add(const Record& record) {
     bool download_status = record.status && (*record.status == 200 || *record.status == 206);
     bool counted_agent = summary_.settings.include_bots || record.agent_class != "bot";
     if (record.method == "GET" && download_status && counted_agent) {
-        if (std::optional<DownloadMatch> match = rules_.match(record.resource)) {
+        if (std::optional<DownloadMatch> match = match_download(record.resource)) {
             key_.assign(period).push_back('\0');
             key_.append(record.resource);
             auto it = summary_.downloads.find(std::string_view(key_));
@@ -188,7 +211,8 @@ std::string summary_to_json(const Summary& summary) {
     document["lines"] = {{"read", summary.lines_read}, {"parsed", summary.lines_parsed}};
 
     std::vector<const std::pair<const std::string, DownloadRow>*> downloads;
-    for (const auto& entry : summary.downloads) downloads.push_back(&entry);
+    for (const auto& entry : summary.downloads)
+        downloads.push_back(&entry);
     std::sort(downloads.begin(), downloads.end(),
               [](auto* a, auto* b) { return a->first < b->first; });
     ordered_json download_rows = ordered_json::array();
@@ -205,9 +229,9 @@ std::string summary_to_json(const Summary& summary) {
     document["downloads"] = std::move(download_rows);
 
     std::vector<const std::pair<const std::string, SourceRow>*> sources;
-    for (const auto& entry : summary.sources) sources.push_back(&entry);
-    std::sort(sources.begin(), sources.end(),
-              [](auto* a, auto* b) { return a->first < b->first; });
+    for (const auto& entry : summary.sources)
+        sources.push_back(&entry);
+    std::sort(sources.begin(), sources.end(), [](auto* a, auto* b) { return a->first < b->first; });
     ordered_json source_rows = ordered_json::array();
     for (const auto* entry : sources) {
         const SourceRow& row = entry->second;
@@ -333,8 +357,8 @@ Summary parse_summary(const json& document) {
         row.value = text(item, "value", where);
         row.requests = count(item, "requests", where);
         row.clients = counter(item, where);
-        std::string key = row.period + '\0' + std::string(dimension_name(row.dimension)) + '\0' +
-                          row.value;
+        std::string key =
+            row.period + '\0' + std::string(dimension_name(row.dimension)) + '\0' + row.value;
         if (!summary.sources.emplace(std::move(key), std::move(row)).second) {
             throw JsonError{where + ": repeats an earlier row"};
         }

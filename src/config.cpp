@@ -8,12 +8,12 @@
 
 #include <algorithm>
 #include <charconv>
-#include <ctime>
-#include <thread>
-#include <tuple>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <system_error>
+#include <thread>
+#include <tuple>
 
 namespace logsift {
 namespace {
@@ -118,7 +118,8 @@ std::optional<ConfigError> load_countries(const InputOptions& options, InputConf
     std::unique_ptr<CountryLookup> lookup = CountryLookup::open(options.geoip, error);
     if (!lookup) {
         if (!options.geoip.empty()) return ConfigError{"--geoip: " + error};
-        if (!options.quiet) print_warning(error + " (countries stay empty; --no-geoip silences this)");
+        if (!options.quiet)
+            print_warning(error + " (countries stay empty; --no-geoip silences this)");
         return std::nullopt;
     }
     if (options.verbose) print_note("countries from " + lookup->description());
@@ -128,16 +129,15 @@ std::optional<ConfigError> load_countries(const InputOptions& options, InputConf
 }
 
 std::variant<InputConfig, ConfigError> build_input_config(const InputOptions& options,
-                                                          bool needs_agents,
-                                                          bool needs_countries) {
+                                                          bool needs_agents, bool needs_countries) {
     InputConfig config;
     config.inputs = options.inputs.empty() ? std::vector<std::string>{"-"} : options.inputs;
     config.max_line = options.max_line;
     config.strict = options.strict;
     config.quiet = options.quiet;
     config.verbose = options.verbose;
-    config.threads = options.threads > 0 ? options.threads
-                                         : std::max(1u, std::thread::hardware_concurrency());
+    config.threads =
+        options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
     if (config.threads > 256) return ConfigError{"--threads must be between 1 and 256"};
     if (options.max_line < 64) return ConfigError{"--max-line must be at least 64 bytes"};
     if (options.ipv4_prefix > 32) return ConfigError{"--ipv4-prefix must be between 0 and 32"};
@@ -206,8 +206,8 @@ std::variant<InputConfig, ConfigError> build_input_config(const InputOptions& op
             return config;
         }
     }
-    return ConfigError{"--format: no preset named '" + options.format + "' (presets: " +
-                       preset_names(config.presets) +
+    return ConfigError{"--format: no preset named '" + options.format +
+                       "' (presets: " + preset_names(config.presets) +
                        "); a format string needs $variables (nginx) or %directives (Apache)"};
 }
 
@@ -235,7 +235,8 @@ std::variant<ReduceConfig, ConfigError> build_reduce_config(const ReduceCliOptio
     // Columns decide whether user agents are parsed at all: it is the costliest step.
     std::vector<Column> columns;
     if (options.fields.empty()) {
-        for (std::size_t i = 0; i < column_count; ++i) columns.push_back(Column(i));
+        for (std::size_t i = 0; i < column_count; ++i)
+            columns.push_back(Column(i));
     } else {
         std::string_view rest = options.fields;
         while (true) {
@@ -387,8 +388,7 @@ std::variant<AggregateConfig, ConfigError> build_aggregate_config(
         report.format = ReportFormat::json;
         config.json_summary = options.report == Report::summary;
     } else {
-        return ConfigError{"--output-format must be table, tsv, csv or json, not '" + format +
-                           "'"};
+        return ConfigError{"--output-format must be table, tsv, csv or json, not '" + format + "'"};
     }
     config.output_path = options.output == "-" ? std::string{} : options.output;
     return config;

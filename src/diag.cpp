@@ -29,8 +29,14 @@ void write_message(std::string_view prefix, std::string_view message) {
 
 }  // namespace
 
-void print_error(std::string_view message) { write_message("logsift: error: ", message); }
-void print_warning(std::string_view message) { write_message("logsift: warning: ", message); }
-void print_note(std::string_view message) { write_message("logsift: ", message); }
+void print_error(std::string_view message) {
+    write_message("logsift: error: ", message);
+}
+void print_warning(std::string_view message) {
+    write_message("logsift: warning: ", message);
+}
+void print_note(std::string_view message) {
+    write_message("logsift: ", message);
+}
 
 }  // namespace logsift

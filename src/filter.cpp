@@ -97,9 +97,8 @@ bool RecordFilter::accepts(const Record& record) const {
         std::find(methods_.begin(), methods_.end(), record.method) == methods_.end()) {
         return false;
     }
-    if (!agent_classes_.empty() &&
-        std::find(agent_classes_.begin(), agent_classes_.end(), record.agent_class) ==
-            agent_classes_.end()) {
+    if (!agent_classes_.empty() && std::find(agent_classes_.begin(), agent_classes_.end(),
+                                             record.agent_class) == agent_classes_.end()) {
         return false;
     }
     if (!vhosts_.empty() &&

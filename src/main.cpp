@@ -16,46 +16,55 @@ void add_input_options(CLI::App& command, logsift::InputOptions& options) {
     command.add_option("files", options.inputs,
                        "Access logs to read, plain or compressed (gzip, bzip2, xz, zstd; told "
                        "from their first bytes). None, or -, reads standard input.");
-    command.add_option("-f,--format", options.format,
-                       "A preset name (see `logsift formats`), `auto` to pick a preset per input "
-                       "from its first lines, or the server's own format: an nginx log_format "
-                       "string or an Apache LogFormat string (the whole directive may be pasted)")
+    command
+        .add_option("-f,--format", options.format,
+                    "A preset name (see `logsift formats`), `auto` to pick a preset per input "
+                    "from its first lines, or the server's own format: an nginx log_format "
+                    "string or an Apache LogFormat string (the whole directive may be pasted)")
         ->capture_default_str();
     command.add_option("--patterns-dir", options.patterns_dir,
                        "Directory holding the pattern files (formats, ...)");
-    command.add_option("--max-line", options.max_line,
-                       "Lines longer than this many bytes are skipped as bad")
+    command
+        .add_option("--max-line", options.max_line,
+                    "Lines longer than this many bytes are skipped as bad")
         ->capture_default_str();
-    command.add_option("--ipv4-prefix", options.ipv4_prefix,
-                       "Bits of an IPv4 client address kept (0-32)")
+    command
+        .add_option("--ipv4-prefix", options.ipv4_prefix,
+                    "Bits of an IPv4 client address kept (0-32)")
         ->capture_default_str();
-    command.add_option("--ipv6-prefix", options.ipv6_prefix,
-                       "Bits of an IPv6 client address kept (0-128)")
+    command
+        .add_option("--ipv6-prefix", options.ipv6_prefix,
+                    "Bits of an IPv6 client address kept (0-128)")
         ->capture_default_str();
-    command.add_option("--time-resolution", options.time_resolution,
-                       "Truncate times to the second, minute, hour or day")
+    command
+        .add_option("--time-resolution", options.time_resolution,
+                    "Truncate times to the second, minute, hour or day")
         ->capture_default_str();
     command.add_flag("--utc", options.utc,
                      "Print times in UTC instead of the offset the server logged");
     command.add_flag("--keep-query", options.keep_query,
                      "Keep the query string of the resource (it often holds personal data)");
-    command.add_option("--client-ip", options.client_ip,
-                       "Where the client address comes from: `remote` (the connection) or "
-                       "`forwarded` (the right-most X-Forwarded-For address not inside a "
-                       "--trusted-proxy)")
+    command
+        .add_option("--client-ip", options.client_ip,
+                    "Where the client address comes from: `remote` (the connection) or "
+                    "`forwarded` (the right-most X-Forwarded-For address not inside a "
+                    "--trusted-proxy)")
         ->capture_default_str();
-    command.add_option("--trusted-proxy", options.trusted_proxies,
-                       "A proxy network (CIDR) skipped in X-Forwarded-For; repeatable")
+    command
+        .add_option("--trusted-proxy", options.trusted_proxies,
+                    "A proxy network (CIDR) skipped in X-Forwarded-For; repeatable")
         ->allow_extra_args(false);
-    command.add_option("--max-bad", options.max_bad,
-                       "Exit with status 1 when more than this percentage of lines is skipped")
+    command
+        .add_option("--max-bad", options.max_bad,
+                    "Exit with status 1 when more than this percentage of lines is skipped")
         ->capture_default_str();
     command.add_flag("--strict", options.strict, "Stop with status 1 at the first bad line");
     command.add_flag("-q,--quiet", options.quiet, "Print no statistics at the end");
     command.add_flag("-v,--verbose", options.verbose,
                      "Name the format chosen for each input and every skipped line");
-    command.add_option("--threads", options.threads,
-                       "Worker threads (default: one per core); 1 runs without threads")
+    command
+        .add_option("--threads", options.threads,
+                    "Worker threads (default: one per core); 1 runs without threads")
         ->capture_default_str();
     command.add_option("--geoip", options.geoip,
                        "A MaxMind DB (.mmdb with country.iso_code: GeoLite2-Country, DB-IP Lite) "
@@ -65,21 +74,24 @@ void add_input_options(CLI::App& command, logsift::InputOptions& options) {
                        "uap-core's regexes.yaml (default: $LOGSIFT_UA_REGEXES, else "
                        "/usr/share/uap-core/regexes.yaml)");
 
-    command.add_option("--status", options.statuses,
-                       "Only these statuses or classes, e.g. 404,5xx; repeatable")
+    command
+        .add_option("--status", options.statuses,
+                    "Only these statuses or classes, e.g. 404,5xx; repeatable")
         ->allow_extra_args(false);
     command.add_option("--method", options.methods, "Only these methods, e.g. GET,POST")
         ->allow_extra_args(false);
     command.add_option("--path", options.path,
                        "Only resources this RE2 expression matches (unanchored)");
-    command.add_option("--agent-class", options.agent_classes,
-                       "Only these agent classes: bot, tool, browser, other")
+    command
+        .add_option("--agent-class", options.agent_classes,
+                    "Only these agent classes: bot, tool, browser, other")
         ->allow_extra_args(false);
     command.add_option("--vhost", options.vhosts, "Only these virtual hosts; repeatable")
         ->allow_extra_args(false);
-    command.add_option("--client", options.clients,
-                       "Only clients inside this network (CIDR or address), judged on the full "
-                       "address; only the truncated network is printed; repeatable")
+    command
+        .add_option("--client", options.clients,
+                    "Only clients inside this network (CIDR or address), judged on the full "
+                    "address; only the truncated network is printed; repeatable")
         ->allow_extra_args(false);
     command.add_option("--since", options.since,
                        "Only records at or after this time: ISO 8601 (2026-10-08T13:00+02:00), "
@@ -91,9 +103,10 @@ void add_input_options(CLI::App& command, logsift::InputOptions& options) {
 // The options of downloads, sources and summary.
 void add_aggregate_options(CLI::App& command, logsift::AggregateCliOptions& options) {
     add_input_options(command, options.input);
-    command.add_option("--from", options.from,
-                       "Read this JSON summary (from `logsift summary --output-format json`) "
-                       "instead of logs; repeatable, merged")
+    command
+        .add_option("--from", options.from,
+                    "Read this JSON summary (from `logsift summary --output-format json`) "
+                    "instead of logs; repeatable, merged")
         ->allow_extra_args(false);
     command.add_option("--downloads", options.downloads_rules,
                        "A downloads rules file replacing patterns/downloads");
@@ -101,16 +114,19 @@ void add_aggregate_options(CLI::App& command, logsift::AggregateCliOptions& opti
         ->capture_default_str();
     command.add_flag("--include-bots", options.include_bots,
                      "Count downloads by bots too (agent class bot)");
-    command.add_option("--site-host", options.site_hosts,
-                       "The site's own host names: referrers from them are not sources "
-                       "(default: the vhost of each line, when the format has one); repeatable")
+    command
+        .add_option("--site-host", options.site_hosts,
+                    "The site's own host names: referrers from them are not sources "
+                    "(default: the vhost of each line, when the format has one); repeatable")
         ->allow_extra_args(false);
-    command.add_option("--top", options.top,
-                       "Keep this many rows per period (and per dimension); 0 keeps all")
+    command
+        .add_option("--top", options.top,
+                    "Keep this many rows per period (and per dimension); 0 keeps all")
         ->capture_default_str();
-    command.add_option("--min-clients", options.min_clients,
-                       "Fold rows with fewer distinct clients into one (other) row, and drop "
-                       "that too when it stays below: k-anonymity for published tables")
+    command
+        .add_option("--min-clients", options.min_clients,
+                    "Fold rows with fewer distinct clients into one (other) row, and drop "
+                    "that too when it stays below: k-anonymity for published tables")
         ->capture_default_str();
     command.add_option("--output-format", options.output_format,
                        "table, tsv, csv or json (default: table on a terminal, tsv otherwise)");
@@ -121,10 +137,12 @@ void add_aggregate_options(CLI::App& command, logsift::AggregateCliOptions& opti
 
 // Options that shape a summary as it is made, and so cannot apply to --from.
 void record_shaping_options(const CLI::App& command, logsift::AggregateCliOptions& options) {
-    for (const char* name : {"--geoip", "--no-geoip", "--period", "--ipv4-prefix", "--ipv6-prefix", "--time-resolution",
-                             "--utc", "--include-bots", "--downloads", "--site-host", "--format",
-                             "--client-ip", "--status", "--method", "--path", "--agent-class",
-                             "--vhost", "--client", "--since", "--until", "--keep-query"}) {
+    for (const char* name :
+         {"--geoip",           "--no-geoip",  "--period",       "--ipv4-prefix", "--ipv6-prefix",
+          "--time-resolution", "--utc",       "--include-bots", "--downloads",   "--site-host",
+          "--format",          "--client-ip", "--status",       "--method",      "--path",
+          "--agent-class",     "--vhost",     "--client",       "--since",       "--until",
+          "--keep-query"}) {
         if (command.count(name) > 0) options.shaping_given.push_back(name);
     }
 }
@@ -162,8 +180,9 @@ int main(int argc, char** argv) {
         "resource a downloads rule matches; a download is one distinct (network, agent, "
         "version) per resource and period, so range requests and retries count once");
     add_aggregate_options(*downloads, downloads_options);
-    downloads->add_option("--by", downloads_options.by,
-                          "Group by resource, product or version (from the rule's captures)")
+    downloads
+        ->add_option("--by", downloads_options.by,
+                     "Group by resource, product or version (from the rule's captures)")
         ->capture_default_str();
 
     logsift::AggregateCliOptions sources_options;
@@ -173,9 +192,10 @@ int main(int argc, char** argv) {
         "Summarize where traffic comes from per period: referrer hosts, networks, agents, "
         "agent classes and status classes, each with requests and distinct clients");
     add_aggregate_options(*sources, sources_options);
-    sources->add_option("--dimension", sources_options.dimensions,
-                        "Only these dimensions: referrer_host, network, agent, agent_class, "
-                        "status_class")
+    sources
+        ->add_option("--dimension", sources_options.dimensions,
+                     "Only these dimensions: referrer_host, network, agent, agent_class, "
+                     "status_class")
         ->allow_extra_args(false);
 
     logsift::AggregateCliOptions summary_options;
@@ -185,10 +205,10 @@ int main(int argc, char** argv) {
         "Both reports; --output-format json writes a mergeable summary with every count and "
         "sketch and the settings that shaped them");
     add_aggregate_options(*summary, summary_options);
-    summary->add_option("--by", summary_options.by, "Group downloads by resource, product or version")
+    summary
+        ->add_option("--by", summary_options.by, "Group downloads by resource, product or version")
         ->capture_default_str();
-    summary->add_option("--dimension", summary_options.dimensions,
-                        "Only these source dimensions")
+    summary->add_option("--dimension", summary_options.dimensions, "Only these source dimensions")
         ->allow_extra_args(false);
 
     logsift::MergeCliOptions merge_options;
@@ -223,9 +243,9 @@ int main(int argc, char** argv) {
     logsift::install_signal_handlers();
 
     ExitCode status = ExitCode::ok;
-    for (auto [command, options] : {std::pair{downloads, &downloads_options},
-                                    std::pair{sources, &sources_options},
-                                    std::pair{summary, &summary_options}}) {
+    for (auto [command, options] :
+         {std::pair{downloads, &downloads_options}, std::pair{sources, &sources_options},
+          std::pair{summary, &summary_options}}) {
         if (!command->parsed()) continue;
         record_shaping_options(*command, *options);
         auto config = logsift::build_aggregate_config(*options);

@@ -9,15 +9,15 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <deque>
-#include <map>
-#include <mutex>
-#include <thread>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <variant>
 
 #include "logsift/input.hpp"
@@ -29,14 +29,18 @@ namespace {
 
 // Ctrl-C ends the run at once, also when it is blocked reading a terminal or a pipe; what was
 // buffered for output is dropped, which the exit status 130 tells the caller.
-extern "C" void on_interrupt(int) { _exit(static_cast<int>(ExitCode::interrupted)); }
+extern "C" void on_interrupt(int) {
+    _exit(static_cast<int>(ExitCode::interrupted));
+}
 
 // Lines sampled to pick a preset: enough to outvote a few odd lines at the top of a file.
 constexpr std::size_t detect_max_lines = 2000;
 constexpr std::size_t detect_max_bytes = 4 << 20;
 constexpr std::size_t bad_lines_listed = 5;
 
-std::string display_name(const std::string& path) { return path == "-" ? "<stdin>" : path; }
+std::string display_name(const std::string& path) {
+    return path == "-" ? "<stdin>" : path;
+}
 
 std::string percent(std::size_t part, std::size_t whole) {
     char text[32];
@@ -92,7 +96,7 @@ struct RunPlan {
 // What one run shares across its inputs.
 struct Run {
     const InputConfig& config;
-    RecordFilter filter;                  // with time-of-day bounds resolved
+    RecordFilter filter;                 // with time-of-day bounds resolved
     std::unique_ptr<AgentCache> agents;  // null when nothing needs the agent
     RunState state;
 };
@@ -207,8 +211,9 @@ std::optional<Timestamp> last_record_time(const InputConfig& config, const std::
     std::unique_ptr<LineReader> reader = LineReader::open(path, config.max_line, error);
     if (!reader) return std::nullopt;
     Line line;
-    auto chosen = choose_format(config, *reader, display_name(path), line, nullptr,
-                                [](const ScanError&) { return true; }, false);
+    auto chosen = choose_format(
+        config, *reader, display_name(path), line, nullptr, [](const ScanError&) { return true; },
+        false);
     if (!std::holds_alternative<const LogFormat*>(chosen)) return std::nullopt;
     const LogFormat& format = *std::get<const LogFormat*>(chosen);
     ReduceOptions options = config.reduce;
@@ -297,7 +302,7 @@ struct Chunk {
     const std::string* name = nullptr;
     const LogFormat* format = nullptr;
     std::uint64_t first_line = 0;
-    std::string text;                      // whole lines, each ending in '\n'
+    std::string text;                     // whole lines, each ending in '\n'
     std::vector<std::uint32_t> overlong;  // indexes of lines too long to copy (empty in text)
 };
 
@@ -309,7 +314,7 @@ struct ChunkResult {
 
 template <typename T>
 class WorkQueue {
-public:
+  public:
     void push(T item) {
         {
             std::lock_guard lock(mutex_);
@@ -334,7 +339,7 @@ public:
         ready_.notify_all();
     }
 
-private:
+  private:
     std::mutex mutex_;
     std::condition_variable ready_;
     std::deque<T> items_;
@@ -344,7 +349,7 @@ private:
 // Bounds the chunks between the reader and the committer, so memory stays flat however slow
 // the output is.
 class Slots {
-public:
+  public:
     explicit Slots(std::size_t count) : free_(count) {}
     bool acquire(const std::atomic<bool>& stop) {
         std::unique_lock lock(mutex_);
@@ -362,7 +367,7 @@ public:
     }
     void wake() { freed_.notify_all(); }
 
-private:
+  private:
     std::mutex mutex_;
     std::condition_variable freed_;
     std::size_t free_;
@@ -381,7 +386,8 @@ struct ParallelRun {
     std::atomic<std::uint64_t> chunk_count{0};  // set by the reader when it is done
     std::atomic<bool> reading_done{false};
 
-    ParallelRun(const InputConfig& run_config, const RecordFilter& run_filter, std::size_t slots_count)
+    ParallelRun(const InputConfig& run_config, const RecordFilter& run_filter,
+                std::size_t slots_count)
         : config(run_config), filter(run_filter), slots(slots_count) {}
 };
 
@@ -519,16 +525,19 @@ InputOutcome run_parallel(const InputConfig& config, const RecordFilter& filter,
                           std::vector<std::unique_ptr<ChunkWorker>>& workers,
                           const std::function<void(std::string&)>& commit, RunState& totals) {
     ParallelRun run(config, filter, 4 * workers.size());
-    for (const std::string& path : config.inputs) run.names.push_back(display_name(path));
+    for (const std::string& path : config.inputs)
+        run.names.push_back(display_name(path));
 
     std::vector<std::thread> threads;
     threads.emplace_back(read_chunks, std::ref(run));
-    for (auto& worker : workers) threads.emplace_back(work_chunks, std::ref(run), std::ref(*worker));
+    for (auto& worker : workers)
+        threads.emplace_back(work_chunks, std::ref(run), std::ref(*worker));
     auto stop_all = [&] {
         run.stop = true;
         run.slots.wake();
         run.chunks.close();
-        for (std::thread& thread : threads) thread.join();
+        for (std::thread& thread : threads)
+            thread.join();
     };
 
     std::map<std::uint64_t, ChunkResult> waiting;
@@ -608,8 +617,9 @@ ExitCode run_inputs(const InputConfig& config, const RunPlan& plan, RunState* to
             }
         }
     }
-    bool too_many_bad = state.lines > 0 && static_cast<double>(state.skipped) >
-                                               config.max_bad_fraction * static_cast<double>(state.lines);
+    bool too_many_bad =
+        state.lines > 0 && static_cast<double>(state.skipped) >
+                               config.max_bad_fraction * static_cast<double>(state.lines);
     if (too_many_bad) {
         print_error(std::to_string(state.skipped) + " of " + std::to_string(state.lines) +
                     " lines (" + percent(state.skipped, state.lines) +
@@ -642,7 +652,7 @@ namespace {
 
 // Formats one chunk's records into that chunk's output.
 class ReduceWorker final : public ChunkWorker {
-public:
+  public:
     explicit ReduceWorker(const ReduceConfig& config) : config_(config) {}
     void begin(std::string& output) override {
         sink_ = std::make_unique<OutputSink>(output);
@@ -651,7 +661,7 @@ public:
     void add(const Record& record) override { writer_->write(record); }
     void end() override { sink_->flush(); }
 
-private:
+  private:
     const ReduceConfig& config_;
     std::unique_ptr<OutputSink> sink_;
     std::unique_ptr<RecordWriter> writer_;
@@ -659,7 +669,7 @@ private:
 
 // Each worker counts into its own Aggregator; they merge at the end.
 class AggregateWorker final : public ChunkWorker {
-public:
+  public:
     AggregateWorker(const AggregateConfig& config)
         : aggregator_(config.settings, *config.rules, config.site_hosts) {}
     void begin(std::string&) override {}
@@ -667,7 +677,7 @@ public:
     void end() override {}
     Summary& summary() { return aggregator_.summary(); }
 
-private:
+  private:
     Aggregator aggregator_;
 };
 
@@ -726,8 +736,7 @@ ExitCode run_formats(const FormatsConfig& config) {
 
     const std::string name = display_name(config.detect_path);
     std::string open_error;
-    auto reader =
-        LineReader::open(config.detect_path, LineReader::default_max_line, open_error);
+    auto reader = LineReader::open(config.detect_path, LineReader::default_max_line, open_error);
     if (!reader) {
         print_error(name + ": " + open_error);
         return ExitCode::input_error;

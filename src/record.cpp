@@ -9,7 +9,7 @@ namespace logsift {
 namespace {
 
 constexpr std::array<std::string_view, column_count> column_names = {
-    "time",  "network",       "method",      "resource",      "status", "bytes",
+    "time",  "network",       "method",      "resource",      "status",  "bytes",
     "agent", "agent_version", "agent_class", "referrer_host", "country", "vhost",
 };
 

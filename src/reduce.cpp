@@ -32,7 +32,9 @@ bool is_resource_target(std::string_view target, std::string_view method) {
            target.starts_with("HTTP://") || target.starts_with("HTTPS://");
 }
 
-std::string_view dash_as_empty(std::string_view value) { return value == "-" ? std::string_view{} : value; }
+std::string_view dash_as_empty(std::string_view value) {
+    return value == "-" ? std::string_view{} : value;
+}
 
 }  // namespace
 
@@ -89,8 +91,9 @@ std::string_view Reducer::reduce_time(std::string_view text, Timestamp& logged) 
 std::size_t Reducer::reduce_network(const Fields& fields, Record& record) {
     std::optional<IpAddress> address;
     if (options_.client_source == ClientSource::forwarded && fields.has(FieldKind::forwarded_for)) {
-        address = forwarded_client(fields.get(FieldKind::forwarded_for),
-                                   options_.trusted_proxies.data(), options_.trusted_proxies.size());
+        address =
+            forwarded_client(fields.get(FieldKind::forwarded_for), options_.trusted_proxies.data(),
+                             options_.trusted_proxies.size());
     }
     std::string_view client = fields.get(FieldKind::client);
     if (!address && fields.has(FieldKind::client)) address = parse_ip(client);
@@ -126,7 +129,8 @@ std::optional<ScanError> Reducer::reduce(std::string_view line, const Fields& fi
         std::string_view text = fields.get(FieldKind::time);
         Timestamp logged;
         record.time = reduce_time(text, logged);
-        if (record.time.empty()) return ScanError{"time does not match the format", column_of(text)};
+        if (record.time.empty())
+            return ScanError{"time does not match the format", column_of(text)};
         record.logged_time = logged;
     }
 
@@ -171,11 +175,12 @@ std::optional<ScanError> Reducer::reduce(std::string_view line, const Fields& fi
     }
     if (fields.has(FieldKind::bytes)) {
         std::string_view bytes = fields.get(FieldKind::bytes);
-        record.bytes = bytes == "-" ? std::optional<std::uint64_t>(0)
-                                    : parse_number<std::uint64_t>(bytes);
+        record.bytes =
+            bytes == "-" ? std::optional<std::uint64_t>(0) : parse_number<std::uint64_t>(bytes);
     }
     if (fields.has(FieldKind::referrer)) {
-        std::size_t size = reduce_referrer(fields.get(FieldKind::referrer), referrer_buffer_.data());
+        std::size_t size =
+            reduce_referrer(fields.get(FieldKind::referrer), referrer_buffer_.data());
         record.referrer_host = {referrer_buffer_.data(), size};
     }
     if (fields.has(FieldKind::vhost)) record.vhost = dash_as_empty(fields.get(FieldKind::vhost));

@@ -33,19 +33,23 @@ struct Pending {
     std::uint64_t requests = 0;
     std::uint64_t bytes = 0;
     DistinctCounter clients;
+    std::uint64_t estimate =
+        0;  // of clients, once the row is complete: a sketch's costs 4096 steps
 };
 
 // Folds rows under k clients into one (other) row, drops an (other) that is still under k,
 // sorts by clients, then requests, descending, then by key, and keeps the top rows.
 std::vector<Pending> settle(std::vector<Pending> rows, std::size_t key_width,
                             const ReportOptions& options) {
+    for (Pending& row : rows)
+        row.estimate = row.clients.estimate();
     if (options.min_clients > 0) {
         Pending other;
         other.key.assign(key_width, other_label);
         bool folded = false;
         std::vector<Pending> kept;
         for (Pending& row : rows) {
-            if (row.clients.estimate() >= options.min_clients) {
+            if (row.estimate >= options.min_clients) {
                 kept.push_back(std::move(row));
                 continue;
             }
@@ -54,9 +58,8 @@ std::vector<Pending> settle(std::vector<Pending> rows, std::size_t key_width,
             other.clients.merge(row.clients);
             folded = true;
         }
-        if (folded && other.clients.estimate() >= options.min_clients) {
-            kept.push_back(std::move(other));
-        }
+        other.estimate = other.clients.estimate();
+        if (folded && other.estimate >= options.min_clients) kept.push_back(std::move(other));
         rows = std::move(kept);
     }
     // (other) closes its group whatever its size: it is not a value to rank.
@@ -64,8 +67,7 @@ std::vector<Pending> settle(std::vector<Pending> rows, std::size_t key_width,
         bool a_other = !a.key.empty() && a.key.front() == other_label;
         bool b_other = !b.key.empty() && b.key.front() == other_label;
         if (a_other != b_other) return b_other;
-        std::uint64_t a_clients = a.clients.estimate(), b_clients = b.clients.estimate();
-        if (a_clients != b_clients) return a_clients > b_clients;
+        if (a.estimate != b.estimate) return a.estimate > b.estimate;
         if (a.requests != b.requests) return a.requests > b.requests;
         return a.key < b.key;
     });
@@ -119,12 +121,14 @@ Table downloads_table(const Summary& summary, const ReportOptions& options) {
     }
     for (auto& [period, rows] : groups) {
         std::vector<Pending> list;
-        for (auto& [key, pending] : rows) list.push_back(std::move(pending));
+        for (auto& [key, pending] : rows)
+            list.push_back(std::move(pending));
         for (Pending& row : settle(std::move(list), key_width, options)) {
             Line line;
             line.cells.push_back(period);
-            for (std::string& cell : row.key) line.cells.push_back(std::move(cell));
-            line.cells.push_back(number(row.clients.estimate()));
+            for (std::string& cell : row.key)
+                line.cells.push_back(std::move(cell));
+            line.cells.push_back(number(row.estimate));
             line.cells.push_back(number(row.requests));
             line.cells.push_back(number(row.bytes));
             table.lines.push_back(std::move(line));
@@ -139,7 +143,8 @@ Table sources_table(const Summary& summary, const ReportOptions& options) {
     table.numeric = {false, false, false, true, true};
     std::vector<Dimension> dimensions = options.dimensions;
     if (dimensions.empty()) {
-        for (std::size_t i = 0; i < dimension_count; ++i) dimensions.push_back(Dimension(i));
+        for (std::size_t i = 0; i < dimension_count; ++i)
+            dimensions.push_back(Dimension(i));
     }
     // (period, dimension order) -> rows
     std::map<std::pair<std::string, std::size_t>, std::vector<Pending>> groups;
@@ -157,8 +162,7 @@ Table sources_table(const Summary& summary, const ReportOptions& options) {
         for (Pending& row : settle(std::move(rows), 1, options)) {
             Line line;
             line.cells = {group.first, std::string(dimension_name(dimensions[group.second])),
-                          std::move(row.key.front()), number(row.requests),
-                          number(row.clients.estimate())};
+                          std::move(row.key.front()), number(row.requests), number(row.estimate)};
             table.lines.push_back(std::move(line));
         }
     }
@@ -201,18 +205,21 @@ void write_table(const Table& table, const char* name, const ReportOptions& opti
                     std::size_t pad = widths[i] - display_width(cells[i]);
                     bool last = i + 1 == cells.size();
                     if (table.numeric[i]) {
-                        for (std::size_t p = 0; p < pad; ++p) sink.append(' ');
+                        for (std::size_t p = 0; p < pad; ++p)
+                            sink.append(' ');
                     }
                     append_table_cell(sink, cells[i]);
                     if (!table.numeric[i] && !last) {
-                        for (std::size_t p = 0; p < pad; ++p) sink.append(' ');
+                        for (std::size_t p = 0; p < pad; ++p)
+                            sink.append(' ');
                     }
                     if (!last) sink.append("  ");
                 }
                 sink.append('\n');
             };
             print_row(table.header);
-            for (const Line& line : table.lines) print_row(line.cells);
+            for (const Line& line : table.lines)
+                print_row(line.cells);
             break;
         }
         case ReportFormat::tsv:
@@ -230,7 +237,8 @@ void write_table(const Table& table, const char* name, const ReportOptions& opti
                 sink.append('\n');
             };
             if (options.header) print_row(table.header);
-            for (const Line& line : table.lines) print_row(line.cells);
+            for (const Line& line : table.lines)
+                print_row(line.cells);
             break;
         }
         case ReportFormat::json: {
@@ -265,8 +273,7 @@ void write_downloads_report(const Summary& summary, const ReportOptions& options
     write_table(downloads_table(summary, options), "downloads", options, sink);
 }
 
-void write_sources_report(const Summary& summary, const ReportOptions& options,
-                          OutputSink& sink) {
+void write_sources_report(const Summary& summary, const ReportOptions& options, OutputSink& sink) {
     write_table(sources_table(summary, options), "sources", options, sink);
 }
 

@@ -14,7 +14,6 @@ bool is_leap(std::int64_t year) {
 
 constexpr std::int64_t seconds_per_day = 86400;
 
-
 bool is_digit(char c) {
     return c >= '0' && c <= '9';
 }
@@ -463,7 +462,6 @@ CivilDate civil_from_days(std::int64_t days) {
     const unsigned month = mp < 10 ? mp + 3 : mp - 9;
     return {static_cast<std::int64_t>(year_of_era) + era * 400 + (month <= 2), month, day};
 }
-
 
 unsigned days_in_month(std::int64_t year, unsigned month) {
     constexpr unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};

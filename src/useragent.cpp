@@ -28,9 +28,14 @@ struct LoadFailure {
 // Atoms shorter than this match too often to filter anything.
 constexpr int min_atom_len = 3;
 
+// A rule runs only on a cache miss, so its DFA need not grow large: RE2's default budget of
+// 8 MiB per expression, over some 1500 rules, let a busy log's memory grow by tens of MiB.
+constexpr int64_t rule_max_mem = 1 << 20;
+
 RE2::Options rule_options() {
     RE2::Options options;
     options.set_log_errors(false);
+    options.set_max_mem(rule_max_mem);
     return options;
 }
 

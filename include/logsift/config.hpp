@@ -99,10 +99,10 @@ struct FormatsCliOptions {
 
 // What a run that reads logs needs, validated.
 struct InputConfig {
-    std::vector<std::string> inputs;     // "-" is stdin
-    std::vector<Preset> presets;         // loaded when the format is auto
-    std::optional<LogFormat> format;     // a fixed format; nullopt: detect per input
-    std::string format_label;            // the preset name or "custom", for messages
+    std::vector<std::string> inputs;  // "-" is stdin
+    std::vector<Preset> presets;      // loaded when the format is auto
+    std::optional<LogFormat> format;  // a fixed format; nullopt: detect per input
+    std::string format_label;         // the preset name or "custom", for messages
     std::size_t max_line = LineReader::default_max_line;
     ReduceOptions reduce;
     double max_bad_fraction = 0.01;
@@ -113,7 +113,7 @@ struct InputConfig {
     RecordFilter filter;
     std::optional<TimeBound> since;  // resolved into filter.since once the log's day is known
     std::optional<TimeBound> until;
-    std::shared_ptr<const AgentParser> agents;  // null when nothing needs the agent
+    std::shared_ptr<const AgentParser> agents;       // null when nothing needs the agent
     std::shared_ptr<const CountryLookup> countries;  // null: countries stay empty
 };
 

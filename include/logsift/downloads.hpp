@@ -24,7 +24,7 @@ struct DownloadRulesError {
 };
 
 class DownloadRules {
-public:
+  public:
     // Loads a downloads file (see patterns/downloads for its syntax): rules in RE2 syntax,
     // each with sample resources and what they must give, checked at load.
     static std::variant<std::unique_ptr<DownloadRules>, DownloadRulesError> load(
@@ -41,7 +41,7 @@ public:
 
     struct Impl;
 
-private:
+  private:
     explicit DownloadRules(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };

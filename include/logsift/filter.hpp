@@ -23,7 +23,7 @@ struct StatusRange {
 };
 
 class RecordFilter {
-public:
+  public:
     // Each list empty means "any". Statuses: "404", "4xx"; methods are matched exactly
     // (upper-case as logged); path is RE2, unanchored, against the reduced resource; agent
     // classes by name; vhosts case-insensitively.
@@ -46,7 +46,7 @@ public:
     bool empty() const;
     bool needs_agent() const { return !agent_classes_.empty(); }
 
-private:
+  private:
     std::vector<StatusRange> statuses_;
     std::vector<std::string> methods_;
     std::shared_ptr<const RE2> path_;

@@ -75,7 +75,7 @@ struct FormatError {
 };
 
 class LogFormat {
-public:
+  public:
     enum class StepType : std::uint8_t { literal, field };
     struct Step {
         StepType type;
@@ -112,7 +112,7 @@ public:
     std::uint32_t present() const { return present_; }
     std::size_t field_count() const;  // every field step, opaque ones included
 
-private:
+  private:
     Syntax syntax_ = Syntax::nginx;
     TimeSyntax time_syntax_ = TimeSyntax::clf;
     std::string time_pattern_;

@@ -26,7 +26,7 @@ struct Line {
 
 // Reads bytes from a raw source (a file descriptor) through a decompressor when needed.
 class ByteSource {
-public:
+  public:
     virtual ~ByteSource() = default;
     // Reads up to size bytes; returns 0 at end of input. Throws InputError when the data
     // cannot be read or decoded.
@@ -38,7 +38,7 @@ struct InputError {
 };
 
 class LineReader {
-public:
+  public:
     static constexpr std::size_t default_max_line = 65536;
 
     // Opens path, or stdin when path is "-". On failure returns nullptr and sets error to a
@@ -69,7 +69,7 @@ public:
     Codec codec() const { return codec_; }
     std::uint64_t bytes_read() const { return bytes_read_; }
 
-private:
+  private:
     bool fill();  // reads more into buffer_; false at end or error
 
     std::unique_ptr<ByteSource> source_;

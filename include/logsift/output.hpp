@@ -19,7 +19,7 @@ struct OutputError {
 };
 
 class OutputSink {
-public:
+  public:
     // Writes to fd (not owned unless owns_fd). Throws BrokenPipe or OutputError on failure.
     explicit OutputSink(int fd, bool owns_fd = false, std::size_t buffer_size = 1 << 20);
     // Collects into memory instead: flush() appends to memory (for records that a worker
@@ -47,7 +47,7 @@ public:
     // flush() and, when the sink owns its descriptor, close it (reporting its errors).
     void close();
 
-private:
+  private:
     void append_slow(std::string_view bytes);
     int fd_;
     bool owns_fd_;
@@ -60,7 +60,7 @@ private:
 enum class RecordFormat { tsv, csv, jsonl };
 
 class RecordWriter {
-public:
+  public:
     virtual ~RecordWriter() = default;
     virtual void header() = 0;  // no-op for JSON Lines
     virtual void write(const Record& record) = 0;

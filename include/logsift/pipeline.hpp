@@ -11,7 +11,7 @@ namespace logsift {
 
 // Takes the records of one chunk of input on one worker thread at a time.
 class ChunkWorker {
-public:
+  public:
     virtual ~ChunkWorker() = default;
     virtual void begin(std::string& output) = 0;  // output: where this chunk's text goes
     virtual void add(const Record& record) = 0;

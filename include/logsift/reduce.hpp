@@ -49,7 +49,7 @@ bool is_method_token(std::string_view method);
 
 // One reducer per thread: it owns the buffers the Record's views point into.
 class Reducer {
-public:
+  public:
     // agents may be null: the agent columns then stay empty.
     Reducer(const ReduceOptions& options, const LogFormat& format, AgentCache* agents);
 
@@ -57,7 +57,7 @@ public:
     // format promises cannot be understood (an unreadable time), so the line counts as bad.
     std::optional<ScanError> reduce(std::string_view line, const Fields& fields, Record& record);
 
-private:
+  private:
     std::string_view reduce_time(std::string_view text, Timestamp& logged);
     std::size_t reduce_network(const Fields& fields, Record& record);
 

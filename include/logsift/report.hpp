@@ -18,18 +18,17 @@ enum class DownloadGrouping { resource, product, version };
 struct ReportOptions {
     ReportFormat format = ReportFormat::tsv;
     DownloadGrouping by = DownloadGrouping::resource;
-    std::size_t top = 0;               // rows per period (downloads) or per period and dimension
-                                       // (sources); 0 keeps all
-    std::uint64_t min_clients = 0;     // k: rows with fewer distinct clients fold into (other)
+    std::size_t top = 0;                // rows per period (downloads) or per period and dimension
+                                        // (sources); 0 keeps all
+    std::uint64_t min_clients = 0;      // k: rows with fewer distinct clients fold into (other)
     std::vector<Dimension> dimensions;  // sources: which, in report order; empty means all
-    bool header = false;               // tsv/csv: a header row (tables always have one)
+    bool header = false;                // tsv/csv: a header row (tables always have one)
 };
 
 // The row label that folded rows are reported under.
 inline constexpr const char* other_label = "(other)";
 
-void write_downloads_report(const Summary& summary, const ReportOptions& options,
-                            OutputSink& sink);
+void write_downloads_report(const Summary& summary, const ReportOptions& options, OutputSink& sink);
 void write_sources_report(const Summary& summary, const ReportOptions& options, OutputSink& sink);
 
 }  // namespace logsift

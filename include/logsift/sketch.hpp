@@ -19,7 +19,7 @@ namespace logsift {
 std::uint64_t stable_hash(std::string_view bytes);
 
 class DistinctCounter {
-public:
+  public:
     // Exact below this many distinct hashes (8 bytes each); HyperLogLog at and above it.
     static constexpr std::size_t exact_limit = 128;
     // 2^12 one-byte registers: standard error 1.04 / sqrt(4096) = 1.6 %.
@@ -40,12 +40,12 @@ public:
 
     bool operator==(const DistinctCounter& other) const;
 
-private:
-    void promote();  // exact set -> registers
+  private:
+    void promote();                     // exact set -> registers
     std::vector<std::uint64_t> exact_;  // sorted, unique, while exact
     std::unique_ptr<std::array<std::uint8_t, (1u << precision)>> registers_;
 
-public:
+  public:
     DistinctCounter() = default;
     DistinctCounter(const DistinctCounter& other);
     DistinctCounter& operator=(const DistinctCounter& other);

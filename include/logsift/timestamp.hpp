@@ -12,7 +12,7 @@
 namespace logsift {
 
 struct Timestamp {
-    std::int64_t seconds = 0;      // since the Unix epoch, UTC
+    std::int64_t seconds = 0;         // since the Unix epoch, UTC
     std::int32_t offset_minutes = 0;  // the offset the server logged (east positive); 0 if none
 };
 

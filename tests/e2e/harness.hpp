@@ -38,11 +38,13 @@ inline void write_file(const fs::path& path, const std::string& bytes) {
     out << bytes;
 }
 
-inline fs::path data(const std::string& name) { return fs::path(LOGSIFT_TEST_DATA) / name; }
+inline fs::path data(const std::string& name) {
+    return fs::path(LOGSIFT_TEST_DATA) / name;
+}
 
 // A fresh directory per test, removed at the end.
 class TempDir {
-public:
+  public:
     TempDir() {
         std::string pattern = (fs::temp_directory_path() / "logsift-e2e-XXXXXX").string();
         path_ = ::mkdtemp(pattern.data());
@@ -54,7 +56,7 @@ public:
     const fs::path& path() const { return path_; }
     fs::path operator/(const std::string& name) const { return path_ / name; }
 
-private:
+  private:
     fs::path path_;
 };
 
@@ -69,7 +71,8 @@ inline Result run_program(const std::string& program, const std::vector<std::str
 
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(program.c_str()));
-    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+    for (const std::string& arg : args)
+        argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
 
     pid_t pid = ::fork();
@@ -86,8 +89,7 @@ inline Result run_program(const std::string& program, const std::vector<std::str
     int wait_status = 0;
     ::waitpid(pid, &wait_status, 0);
     Result result;
-    result.status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status)
-                                           : 128 + WTERMSIG(wait_status);
+    result.status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
     result.out = read_file(out_path);
     result.err = read_file(err_path);
     return result;

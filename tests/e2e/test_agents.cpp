@@ -50,8 +50,9 @@ TEST_CASE("agents: only family, version and class leave reduce, never the full s
         CHECK(result.out.find("CanaryOS") == std::string::npos);
         CHECK(result.out.find("Gecko") == std::string::npos);
     }
-    CHECK(logsift({"reduce", "--quiet", "--fields", "agent,agent_version,agent_class"}, input)
-              .out == "Firefox\t120.0\tbrowser\ncurl\t8.4.0\ttool\nOther\t\tother\n");
+    CHECK(
+        logsift({"reduce", "--quiet", "--fields", "agent,agent_version,agent_class"}, input).out ==
+        "Firefox\t120.0\tbrowser\ncurl\t8.4.0\ttool\nOther\t\tother\n");
 }
 
 TEST_CASE("agents: without uap-core's rules the run stops with status 2 and says how to fix it") {

@@ -114,8 +114,8 @@ TEST_CASE("sources: each dimension counts requests and distinct clients") {
 }
 
 TEST_CASE("sources: --dimension, --top and the order of rows") {
-    Result result = run({"sources", "--dimension", "network", "--top", "2", "--period", "all",
-                         downloads_log});
+    Result result =
+        run({"sources", "--dimension", "network", "--top", "2", "--period", "all", downloads_log});
     CHECK(result.out ==
           "all\tnetwork\t192.0.2.0/24\t5\t2\n"
           "all\tnetwork\t203.0.113.0/24\t5\t2\n");
@@ -156,8 +156,7 @@ TEST_CASE("filters: --status, --method, --path, --agent-class, --vhost") {
           "HEAD\t203.0.113.0/24\n");
     CHECK(run({"reduce", "--path", "\\.zip$", "--fields", "resource", downloads_log}).out ==
           "/releases/tool-1.2.3.zip\n");
-    CHECK(run({"reduce", "--agent-class", "bot", "--fields", "network,agent_class",
-               downloads_log})
+    CHECK(run({"reduce", "--agent-class", "bot", "--fields", "network,agent_class", downloads_log})
               .out == "66.249.66.0/24\tbot\n");
     CHECK(run({"reduce", "--agent-class", "browser", "--fields", "agent", downloads_log}).out ==
           "Firefox\nFirefox\n");
@@ -170,24 +169,24 @@ TEST_CASE("filters: --status, --method, --path, --agent-class, --vhost") {
 }
 
 TEST_CASE("filters: --client selects by the full address and prints only the network") {
-    Result one = run({"reduce", "--client", "192.0.2.99/32", "--fields", "network,status",
-                      downloads_log});
+    Result one =
+        run({"reduce", "--client", "192.0.2.99/32", "--fields", "network,status", downloads_log});
     CHECK(one.out == "192.0.2.0/24\t200\n");
     CHECK_FALSE(contains(one.out + one.err, "192.0.2.99"));
     Result bare = run({"reduce", "--client", "192.0.2.10", "--fields", "time", downloads_log});
     CHECK(split_lines(bare.out).size() == 4);  // lines 1, 2, 5 and 12
-    Result v6 = run({"sources", "--client", "2001:db8::/32", "--dimension", "network",
-                     downloads_log});
+    Result v6 =
+        run({"sources", "--client", "2001:db8::/32", "--dimension", "network", downloads_log});
     CHECK(v6.out == "2026-10-09\tnetwork\t2001:db8:1::/48\t1\t1\n");
 }
 
 TEST_CASE("filters: --since and --until in ISO 8601, as a time of day, and relative") {
-    CHECK(run({"reduce", "--since", "2026-10-08T10:05", "--until", "2026-10-09T00:00Z",
-               "--fields", "status", downloads_log})
+    CHECK(run({"reduce", "--since", "2026-10-08T10:05", "--until", "2026-10-09T00:00Z", "--fields",
+               "status", downloads_log})
               .out == "200\n304\n404\n200\n200\n200\n");
     // The window is in the logged times' own instants: 12:05+02:00 is 10:05Z.
-    CHECK(split_lines(run({"reduce", "--since", "2026-10-08T12:05:00+02:00", "--fields",
-                           "status", downloads_log})
+    CHECK(split_lines(run({"reduce", "--since", "2026-10-08T12:05:00+02:00", "--fields", "status",
+                           downloads_log})
                           .out)
               .size() == 8);
     // A time of day is on the day of the last record (2026-10-09, +0000).
@@ -199,8 +198,7 @@ TEST_CASE("filters: --since and --until in ISO 8601, as a time of day, and relat
     // Relative windows are measured from now: these 2026 logs are far in the past or future.
     Result recent = run({"reduce", "--since", "-2h", downloads_log});
     CHECK(recent.status == 0);
-    Result stdin_time_of_day =
-        logsift({"reduce", "--since", "13:00"}, read_file(downloads_log));
+    Result stdin_time_of_day = logsift({"reduce", "--since", "13:00"}, read_file(downloads_log));
     CHECK(stdin_time_of_day.status == 2);
     CHECK(contains(stdin_time_of_day.err, "standard input"));
     CHECK(run({"reduce", "--since", "yesterday-ish", downloads_log}).status == 2);
@@ -233,27 +231,29 @@ TEST_CASE("summary: JSON is versioned, holds the settings, and parses") {
     Result table = run({"downloads", "--output-format", "table", downloads_log});
     // Text columns are padded to the widest cell, numbers right-aligned, two spaces apart.
     CHECK(split_lines(table.out).at(0) == "period" + std::string(4 + 2, ' ') + "resource" +
-                                              std::string(19 + 2, ' ') + "downloads  requests  bytes");
+                                              std::string(19 + 2, ' ') +
+                                              "downloads  requests  bytes");
     CHECK(split_lines(table.out).at(1) ==
           "2026-10-08  /releases/tool-1.2.3.tar.gz          3         5  12000");
 }
 
 TEST_CASE("merge: summaries of a log split anywhere give the same reports as the whole log") {
     TempDir dir;
-    std::string whole = read_file(data("real/apache-combined-elastic-examples.log")) +
-                        read_file(downloads_log);
+    std::string whole =
+        read_file(data("real/apache-combined-elastic-examples.log")) + read_file(downloads_log);
     write_file(dir / "whole.log", whole);
     std::vector<std::string> lines = split_lines(whole);
     std::vector<std::size_t> cuts = {0, 1234, 5000, 7777, 9999, lines.size()};
     std::vector<std::string> parts;
     for (std::size_t i = 0; i + 1 < cuts.size(); ++i) {
         std::string piece;
-        for (std::size_t l = cuts[i]; l < cuts[i + 1]; ++l) piece += lines[l] + "\n";
+        for (std::size_t l = cuts[i]; l < cuts[i + 1]; ++l)
+            piece += lines[l] + "\n";
         std::string log = (dir / ("part" + std::to_string(i) + ".log")).string();
         std::string json = (dir / ("part" + std::to_string(i) + ".json")).string();
         write_file(log, piece);
-        Result made = run({"summary", "--max-bad", "5", "--output-format", "json", "-o", json,
-                           log});
+        Result made =
+            run({"summary", "--max-bad", "5", "--output-format", "json", "-o", json, log});
         REQUIRE(made.status == 0);
         parts.push_back(json);
     }
@@ -295,9 +295,9 @@ TEST_CASE("merge: bad summaries and mismatched settings are usage errors with a 
     std::string day = (dir / "day.json").string();
     std::string week = (dir / "week.json").string();
     REQUIRE(run({"summary", "--output-format", "json", "-o", day, downloads_log}).status == 0);
-    REQUIRE(run({"summary", "--output-format", "json", "--period", "week", "-o", week,
-                 downloads_log})
-                .status == 0);
+    REQUIRE(
+        run({"summary", "--output-format", "json", "--period", "week", "-o", week, downloads_log})
+            .status == 0);
     Result mismatch = logsift({"merge", day, week});
     CHECK(mismatch.status == 2);
     CHECK(contains(mismatch.err, "period"));

@@ -75,7 +75,8 @@ TEST_CASE("errors: a bad format string is shown with a caret under the bad spot"
 
 TEST_CASE("errors: auto detection that finds no clear majority exits 2 and says what to do") {
     std::string junk;
-    for (int i = 0; i < 20; ++i) junk += "this is not an access log line\n";
+    for (int i = 0; i < 20; ++i)
+        junk += "this is not an access log line\n";
     Result result = logsift({"reduce"}, junk);
     CHECK(result.status == 2);
     CHECK(result.out == "");
@@ -88,8 +89,9 @@ TEST_CASE("errors: auto detection that finds no clear majority exits 2 and says 
 
 TEST_CASE("errors: bad lines are counted, listed by number and column, and judged by --max-bad") {
     std::string lines = read_file(sample);
-    std::string input = "garbage\n" + lines + "192.0.2.1 - - [08/Oct/2026:10:15:01 +0000] \"GET / "
-                                              "HTTP/1.1\" 2x0 1 \"-\" \"-\"\n";
+    std::string input = "garbage\n" + lines +
+                        "192.0.2.1 - - [08/Oct/2026:10:15:01 +0000] \"GET / "
+                        "HTTP/1.1\" 2x0 1 \"-\" \"-\"\n";
     Result result = logsift({"reduce", "--format", "combined"}, input);
     CHECK(result.status == 1);  // 2 of 7 lines is more than the default 1 %
     CHECK(split_lines(result.out).size() == 5);
@@ -108,7 +110,8 @@ TEST_CASE("errors: bad lines are counted, listed by number and column, and judge
 
 TEST_CASE("errors: only the first five bad lines are listed unless --verbose") {
     std::string input;
-    for (int i = 0; i < 8; ++i) input += "bad line\n";
+    for (int i = 0; i < 8; ++i)
+        input += "bad line\n";
     input += read_file(sample);
     Result result = logsift({"reduce", "--format", "combined", "--max-bad", "100"}, input);
     CHECK(contains(result.err, "line 5: "));
@@ -129,8 +132,8 @@ TEST_CASE("errors: --strict stops at the first bad line with status 1") {
 
 TEST_CASE("errors: a broken pipe ends quietly with status 0") {
     std::string big = data("real/apache-combined-elastic-examples.log").string();
-    Result result = shell("{ '" + std::string(LOGSIFT_BINARY) + "' reduce '" + big +
-                          "' '" + big + "'; echo \"status=$?\" >&2; } | head -n 1");
+    Result result = shell("{ '" + std::string(LOGSIFT_BINARY) + "' reduce '" + big + "' '" + big +
+                          "'; echo \"status=$?\" >&2; } | head -n 1");
     CHECK(split_lines(result.out).size() == 1);
     CHECK(result.err == "status=0\n");
 }

@@ -25,7 +25,8 @@ TEST_CASE("formats: the presets are listed with their format strings") {
     Result result = logsift({"formats"});
     CHECK(result.status == 0);
     std::vector<std::string> names;
-    for (const std::string& line : split_lines(result.out)) names.push_back(split_tabs(line)[0]);
+    for (const std::string& line : split_lines(result.out))
+        names.push_back(split_tabs(line)[0]);
     for (const char* name : {"combined", "main", "common", "combinedio", "vhost_combined",
                              "vhost_common", "vhost_combined_noport"}) {
         CAPTURE(name);
@@ -47,8 +48,8 @@ TEST_CASE("formats: a broken presets file stops the run with file, line and reas
     REQUIRE(status != std::string::npos);
     presets.replace(status, 6, "\" 2x0 ");
     write_file(dir / "formats", presets);
-    Result result = logsift({"reduce", "--patterns-dir", dir.path().string(),
-                             data("codecs/sample.log").string()});
+    Result result = logsift(
+        {"reduce", "--patterns-dir", dir.path().string(), data("codecs/sample.log").string()});
     CHECK(result.status == 2);
     CHECK(result.out == "");
     std::size_t line = 1 + std::count(presets.begin(), presets.begin() + status, '\n');
@@ -65,10 +66,12 @@ TEST_CASE("formats: every preset reduces its own sample lines") {
         if (line.starts_with("[") && line.ends_with("]")) current = line.substr(1, line.size() - 2);
         if (!line.starts_with("sample")) continue;
         std::string sample = line.substr(line.find('=') + 1);
-        while (!sample.empty() && sample.front() == ' ') sample.erase(0, 1);
+        while (!sample.empty() && sample.front() == ' ')
+            sample.erase(0, 1);
         CAPTURE(current);
         CAPTURE(sample);
-        Result result = logsift({"reduce", "--strict", "--quiet", "--format", current}, sample + "\n");
+        Result result =
+            logsift({"reduce", "--strict", "--quiet", "--format", current}, sample + "\n");
         CHECK(result.status == 0);
         CHECK(split_lines(result.out).size() == 1);
         ++checked;
@@ -89,12 +92,13 @@ TEST_CASE("formats: --format takes a real nginx log_format, pasted whole or as t
     std::vector<std::string> rows = split_lines(bare.out);
     REQUIRE(rows.size() == 29);
     CHECK(rows[0] ==
-          "2020-02-07T11:00:00+00:00\t192.168.64.0/24\tPOST\t/products\t200\t59\tcurl\t7.54.0\ttool\t\t\t");
+          "2020-02-07T11:00:00+00:00\t192.168.64.0/24\tPOST\t/"
+          "products\t200\t59\tcurl\t7.54.0\ttool\t\t\t");
 
-    Result directive = logsift(
-        {"reduce", "--format", "log_format upstreaminfo\n    '" + ingress_format.substr(0, 60) +
-                                   "'\n    '" + ingress_format.substr(60) + "';",
-         log});
+    Result directive = logsift({"reduce", "--format",
+                                "log_format upstreaminfo\n    '" + ingress_format.substr(0, 60) +
+                                    "'\n    '" + ingress_format.substr(60) + "';",
+                                log});
     CHECK(directive.status == 0);
     CHECK(directive.out == bare.out);
 }
@@ -108,15 +112,16 @@ TEST_CASE("formats: --format takes a real Apache LogFormat, pasted whole or as t
     std::vector<std::string> rows = split_lines(ssl.out);
     REQUIRE(rows.size() == 2);
     CHECK(rows[0] ==
-          "2018-08-10T09:00:00+02:00\t172.30.0.0/24\tGET\t/nagiosxi/ajaxhelper.php\t\t1375\t\t\t\t\t\t");
+          "2018-08-10T09:00:00+02:00\t172.30.0.0/24\tGET\t/nagiosxi/"
+          "ajaxhelper.php\t\t1375\t\t\t\t\t\t");
     CHECK(rows[1] ==
           "2019-10-16T11:00:00+02:00\t81.2.69.0/24\tGET\t/appl/ajaxhelper.php\t\t0\t\t\t\t\t\t");
 
-    Result directive = logsift(
-        {"reduce", "--no-geoip", "--format",
-         "LogFormat \"%v:%p %h %{JSESSIONID}C %u %t \\\"%r\\\" %>s %b \\\"%{Referer}i\\\" "
-         "\\\"%{User-Agent}i\\\" %D\" session_combined",
-         data("real/apache-custom-vhostport-session-lnav.log").string()});
+    Result directive =
+        logsift({"reduce", "--no-geoip", "--format",
+                 "LogFormat \"%v:%p %h %{JSESSIONID}C %u %t \\\"%r\\\" %>s %b \\\"%{Referer}i\\\" "
+                 "\\\"%{User-Agent}i\\\" %D\" session_combined",
+                 data("real/apache-custom-vhostport-session-lnav.log").string()});
     CHECK(directive.status == 0);
     CHECK(directive.err == stats(2, 2));
     rows = split_lines(directive.out);
@@ -177,9 +182,9 @@ TEST_CASE("formats: --format auto picks the right preset for each real log, at i
 
 TEST_CASE("formats: logs that mix several formats have no clear majority") {
     // Half or fewer of their lines fit any one preset: guessing would lose data silently.
-    for (const char* file : {"nginx-combined-xff-variants-beats.log",
-                             "nginx-host-prefixed-beats.log",
-                             "nginx-mixed-access-error-crowdsec.log"}) {
+    for (const char* file :
+         {"nginx-combined-xff-variants-beats.log", "nginx-host-prefixed-beats.log",
+          "nginx-mixed-access-error-crowdsec.log"}) {
         CAPTURE(file);
         Result result = logsift({"reduce", data(std::string("real/") + file).string()});
         CHECK(result.status == 2);

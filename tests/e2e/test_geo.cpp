@@ -9,8 +9,9 @@ using namespace e2e;
 namespace {
 
 std::string line_from(const std::string& client) {
-    return client + " - - [08/Oct/2026:10:00:00 +0000] \"GET /x.tar.gz HTTP/1.1\" 200 1 \"-\" "
-                    "\"curl/8.4.0\"\n";
+    return client +
+           " - - [08/Oct/2026:10:00:00 +0000] \"GET /x.tar.gz HTTP/1.1\" 200 1 \"-\" "
+           "\"curl/8.4.0\"\n";
 }
 
 const std::string test_mmdb = data("geoip/GeoIP2-Country-Test.mmdb").string();
@@ -59,9 +60,9 @@ TEST_CASE("geo: country is a dimension of sources, counted like the others") {
     std::string input = line_from("2a02:d180::1") + line_from("2a02:d180::1") +
                         line_from("2a02:d181::2") + line_from("2a02:d182::3") +
                         line_from("2001:218::5") + line_from("10.0.0.1");
-    Result result = logsift({"sources", "--quiet", "--geoip", test_mmdb, "--dimension", "country",
-                             "--period", "all"},
-                            input);
+    Result result = logsift(
+        {"sources", "--quiet", "--geoip", test_mmdb, "--dimension", "country", "--period", "all"},
+        input);
     CHECK(result.status == 0);
     // Three /48 networks in Germany (one of them twice), one in Japan; 10.0.0.1 is private.
     CHECK(result.out ==
@@ -76,8 +77,8 @@ TEST_CASE("geo: country is a dimension of sources, counted like the others") {
                 .status == 0);
     Result merged = logsift({"merge", summary, summary});
     write_file(dir / "merged.json", merged.out);
-    Result from = logsift({"sources", "--from", (dir / "merged.json").string(), "--dimension",
-                           "country"});
+    Result from =
+        logsift({"sources", "--from", (dir / "merged.json").string(), "--dimension", "country"});
     CHECK(from.out ==
           "2026-10-08\tcountry\tDE\t8\t3\n"
           "2026-10-08\tcountry\tJP\t2\t1\n");

@@ -67,7 +67,8 @@ TEST_CASE("parallel: a generated log of several chunks with bad lines matches --
     check_same({"reduce", "--max-bad", "5", "--client", "192.0.2.0/24"}, path);
 
     // The statistics count every line: 41 garbage lines and the overlong one.
-    Result result = logsift({"reduce", "--threads", "2", "--max-bad", "5", "-o", "/dev/null", path});
+    Result result =
+        logsift({"reduce", "--threads", "2", "--max-bad", "5", "-o", "/dev/null", path});
     CHECK(result.err.find("40000 lines read, 39958 parsed, 42 skipped") != std::string::npos);
     CHECK(result.err.find("line 14: ") != std::string::npos);
     CHECK(result.err.find("line 20012: line is longer than --max-line") == std::string::npos);
@@ -75,10 +76,10 @@ TEST_CASE("parallel: a generated log of several chunks with bad lines matches --
     // Compressed input and several inputs keep their order too.
     std::string gz = (dir / "generated.log.gz").string();
     REQUIRE(shell("gzip -c '" + path + "' > '" + gz + "'").status == 0);
-    Result both_sequential = logsift({"reduce", "--quiet", "--max-bad", "5", "--threads", "1",
-                                      path, gz});
-    Result both_parallel = logsift({"reduce", "--quiet", "--max-bad", "5", "--threads", "2",
-                                    path, gz});
+    Result both_sequential =
+        logsift({"reduce", "--quiet", "--max-bad", "5", "--threads", "1", path, gz});
+    Result both_parallel =
+        logsift({"reduce", "--quiet", "--max-bad", "5", "--threads", "2", path, gz});
     CHECK(both_sequential.out == both_parallel.out);
     CHECK(both_sequential.out.size() > 2 * 1000000);
 }

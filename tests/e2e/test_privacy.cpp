@@ -10,20 +10,20 @@ namespace {
 
 // Each canary is unique text that only a leak could carry into an output.
 const std::vector<std::string> canaries = {
-    "198.51.100.213",                          // full IPv4 client
-    "2001:db8:cafe:beef",                      // IPv6 client beyond its /48
-    "cafe:beef:1234",                          //
-    "203.0.113.199",                           // X-Forwarded-For hop
-    "host-canary77",                           // host-name client (HostnameLookups On)
-    "canaryuser7731",                          // remote user
-    "CANARYTOKEN123",                          // query string secret
-    "canary.person",                           // e-mail address in a query string
-    "token=",                                  //
-    "uniqueUAcanary",                          // full user agent
-    "CanaryOS",                                //
-    "canary-referrer-path",                    // referrer path
-    "canaryq",                                 // referrer query
-    "frag-canary",                             // fragment
+    "198.51.100.213",        // full IPv4 client
+    "2001:db8:cafe:beef",    // IPv6 client beyond its /48
+    "cafe:beef:1234",        //
+    "203.0.113.199",         // X-Forwarded-For hop
+    "host-canary77",         // host-name client (HostnameLookups On)
+    "canaryuser7731",        // remote user
+    "CANARYTOKEN123",        // query string secret
+    "canary.person",         // e-mail address in a query string
+    "token=",                //
+    "uniqueUAcanary",        // full user agent
+    "CanaryOS",              //
+    "canary-referrer-path",  // referrer path
+    "canaryq",               // referrer query
+    "frag-canary",           // fragment
 };
 
 const std::string canary_log =
@@ -66,8 +66,8 @@ void check_clean(const Result& result) {
 }  // namespace
 
 TEST_CASE("privacy: the canary log is reduced, so the test exercises real output") {
-    Result result = logsift({"reduce", "--format", "main", "--fields", "network,resource"},
-                            canary_log);
+    Result result =
+        logsift({"reduce", "--format", "main", "--fields", "network,resource"}, canary_log);
     CHECK(result.status == 0);
     CHECK(result.out ==
           "198.51.100.0/24\t/download/tool.tar.gz\n"
@@ -81,9 +81,9 @@ TEST_CASE("privacy: no canary in any output format, on stdout or in -o files") {
         for (const char* client_ip : {"remote", "forwarded"}) {
             CAPTURE(output_format);
             CAPTURE(client_ip);
-            std::vector<std::string> args = {"reduce",       "--format",        "main",
-                                             "--header",     "--output-format", output_format,
-                                             "--client-ip",  client_ip,         "--verbose"};
+            std::vector<std::string> args = {"reduce",      "--format",        "main",
+                                             "--header",    "--output-format", output_format,
+                                             "--client-ip", client_ip,         "--verbose"};
             Result result = logsift(args, canary_log);
             CHECK(result.status == 0);
             CHECK(split_lines(result.out).size() >= 3);
@@ -102,15 +102,14 @@ TEST_CASE("privacy: no canary in any output format, on stdout or in -o files") {
 
 TEST_CASE("privacy: no canary in the reports of bad lines, --verbose or --strict") {
     std::string input = canary_log + canary_bad_lines + canary_log;
-    for (const std::vector<std::string>& args :
-         std::vector<std::vector<std::string>>{{"reduce", "--format", "main"},
-                                               {"reduce", "--format", "main", "--verbose"},
-                                               {"reduce", "--format", "main", "--strict"},
-                                               {"reduce", "--format", "combined", "--verbose"},
-                                               {"reduce", "--verbose"},
-                                               {"reduce", "--max-line", "100", "--verbose"},
-                                               {"reduce", "--output-format", "jsonl",
-                                                "--format", "main", "--verbose"}}) {
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {"reduce", "--format", "main"},
+             {"reduce", "--format", "main", "--verbose"},
+             {"reduce", "--format", "main", "--strict"},
+             {"reduce", "--format", "combined", "--verbose"},
+             {"reduce", "--verbose"},
+             {"reduce", "--max-line", "100", "--verbose"},
+             {"reduce", "--output-format", "jsonl", "--format", "main", "--verbose"}}) {
         Result result = logsift(args, input);
         CAPTURE(result.err);
         CHECK(result.status != 0);  // strict, or too many bad lines: the error paths ran
@@ -121,7 +120,8 @@ TEST_CASE("privacy: no canary in the reports of bad lines, --verbose or --strict
 
 TEST_CASE("privacy: no canary when detection fails or a format string is bad") {
     std::string junk;
-    for (int i = 0; i < 5; ++i) junk += canary_bad_lines;
+    for (int i = 0; i < 5; ++i)
+        junk += canary_bad_lines;
     Result detection = logsift({"reduce", "--verbose"}, junk);
     CHECK(detection.status == 2);
     check_clean(detection);

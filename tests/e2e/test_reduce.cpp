@@ -11,7 +11,9 @@ namespace {
 
 const std::string expected_sample = read_file(data("codecs/sample.expected.tsv"));
 
-std::string sample_bytes() { return read_file(data("codecs/sample.log")); }
+std::string sample_bytes() {
+    return read_file(data("codecs/sample.log"));
+}
 
 }  // namespace
 
@@ -23,14 +25,14 @@ TEST_CASE("reduce: the plain sample gives the hand-reduced records") {
 }
 
 TEST_CASE("reduce: every codec is told from its bytes, in files and on stdin") {
-    for (const char* name : {"sample.log.gz", "sample.log.bz2", "sample.log.xz", "sample.log.zst",
-                             "concat.log.gz"}) {
+    for (const char* name :
+         {"sample.log.gz", "sample.log.bz2", "sample.log.xz", "sample.log.zst", "concat.log.gz"}) {
         CAPTURE(name);
         Result from_file = logsift({"reduce", "--quiet", data(std::string("codecs/") + name)});
         CHECK(from_file.status == 0);
         CHECK(from_file.out == expected_sample);
-        Result from_stdin = logsift({"reduce", "--quiet"},
-                                    read_file(data(std::string("codecs/") + name)));
+        Result from_stdin =
+            logsift({"reduce", "--quiet"}, read_file(data(std::string("codecs/") + name)));
         CHECK(from_stdin.status == 0);
         CHECK(from_stdin.out == expected_sample);
     }
@@ -48,14 +50,16 @@ TEST_CASE("reduce: '-' reads stdin between files, in command-line order") {
     std::string lines = sample_bytes();
     std::vector<std::string> rows = split_lines(expected_sample);
     write_file(dir / "first.log", lines.substr(0, lines.find('\n') + 1));
-    Result result = logsift({"reduce", "--quiet", (dir / "first.log").string(), "-"}, sample_bytes());
+    Result result =
+        logsift({"reduce", "--quiet", (dir / "first.log").string(), "-"}, sample_bytes());
     CHECK(result.status == 0);
     CHECK(result.out == rows[0] + "\n" + expected_sample);
 }
 
 TEST_CASE("reduce: CRLF line ends and a missing final newline") {
     std::string crlf;
-    for (const std::string& line : split_lines(sample_bytes())) crlf += line + "\r\n";
+    for (const std::string& line : split_lines(sample_bytes()))
+        crlf += line + "\r\n";
     CHECK(logsift({"reduce", "--quiet"}, crlf).out == expected_sample);
 
     std::string unterminated = sample_bytes();
@@ -66,7 +70,8 @@ TEST_CASE("reduce: CRLF line ends and a missing final newline") {
 TEST_CASE("reduce: an overlong line is skipped and counted, the lines around it are kept") {
     std::vector<std::string> lines = split_lines(sample_bytes());
     std::string input = lines[0] + "\n" + std::string(300000, 'x') + "\n";
-    for (std::size_t i = 1; i < lines.size(); ++i) input += lines[i] + "\n";
+    for (std::size_t i = 1; i < lines.size(); ++i)
+        input += lines[i] + "\n";
     Result result = logsift({"reduce", "--format", "combined", "--max-bad", "50"}, input);
     CHECK(result.status == 0);
     CHECK(result.out == expected_sample);
@@ -74,14 +79,14 @@ TEST_CASE("reduce: an overlong line is skipped and counted, the lines around it 
     CHECK(result.err.find("line 2: line is longer than --max-line") != std::string::npos);
 
     // A smaller limit turns the sample's own lines into overlong ones.
-    Result tight = logsift({"reduce", "--format", "combined", "--max-line", "114",
-                            "--max-bad", "100", data("codecs/sample.log").string()});
+    Result tight = logsift({"reduce", "--format", "combined", "--max-line", "114", "--max-bad",
+                            "100", data("codecs/sample.log").string()});
     CHECK(split_lines(tight.out).size() == 2);  // only lines 2 (114 bytes) and 4 (111) fit
 }
 
 TEST_CASE("reduce: overlong lines before the first good line do not hide the format") {
-    std::string input = std::string(100000, 'x') + "\n" + std::string(5000000, 'y') + "\n" +
-                        sample_bytes();
+    std::string input =
+        std::string(100000, 'x') + "\n" + std::string(5000000, 'y') + "\n" + sample_bytes();
     Result result = logsift({"reduce", "--verbose", "--max-bad", "50"}, input);
     CHECK(result.status == 0);
     CHECK(result.out == expected_sample);
@@ -119,8 +124,8 @@ TEST_CASE("reduce: --fields chooses and orders columns and --header names them")
 }
 
 TEST_CASE("reduce: JSON Lines are valid JSON with numbers for status and bytes") {
-    Result result = logsift({"reduce", "--quiet", "--output-format", "jsonl",
-                             data("codecs/sample.log").string()});
+    Result result = logsift(
+        {"reduce", "--quiet", "--output-format", "jsonl", data("codecs/sample.log").string()});
     std::vector<std::string> rows = split_lines(result.out);
     REQUIRE(rows.size() == 5);
     nlohmann::json first = nlohmann::json::parse(rows[0]);
@@ -132,7 +137,8 @@ TEST_CASE("reduce: JSON Lines are valid JSON with numbers for status and bytes")
     CHECK(first["bytes"] == 1048576);
     CHECK(first["referrer_host"] == "www.example.com");
     std::vector<std::string> keys;
-    for (auto& item : first.items()) keys.push_back(item.key());
+    for (auto& item : first.items())
+        keys.push_back(item.key());
     CHECK(keys.size() == 12);
     CHECK(nlohmann::json::parse(rows[3])["network"] == "2001:db8:4::/48");
 }
@@ -188,14 +194,13 @@ TEST_CASE("reduce: --client-ip forwarded takes the right-most untrusted X-Forwar
         "\"198.51.100.9, 203.0.113.50, 10.1.2.3\"\n";
     Result remote = logsift({"reduce", "--quiet", "--format", "main", "--fields", "network"}, line);
     CHECK(remote.out == "10.0.0.0/24\n");
-    Result forwarded = logsift({"reduce", "--quiet", "--format", "main", "--client-ip",
-                                "forwarded", "--trusted-proxy", "10.0.0.0/8", "--fields",
-                                "network"},
+    Result forwarded = logsift({"reduce", "--quiet", "--format", "main", "--client-ip", "forwarded",
+                                "--trusted-proxy", "10.0.0.0/8", "--fields", "network"},
                                line);
     CHECK(forwarded.out == "203.0.113.0/24\n");
-    Result trusting = logsift({"reduce", "--quiet", "--format", "main", "--client-ip",
-                               "forwarded", "--trusted-proxy", "10.0.0.0/8", "--trusted-proxy",
-                               "203.0.113.0/24", "--fields", "network"},
-                              line);
+    Result trusting = logsift(
+        {"reduce", "--quiet", "--format", "main", "--client-ip", "forwarded", "--trusted-proxy",
+         "10.0.0.0/8", "--trusted-proxy", "203.0.113.0/24", "--fields", "network"},
+        line);
     CHECK(trusting.out == "198.51.100.0/24\n");
 }

@@ -675,11 +675,13 @@ TEST_CASE("detection counts non-empty lines and honours max_lines and CRLF") {
 TEST_CASE("detection keeps the richer preset when a few lines only fit a shorter one") {
     const std::vector<Preset> presets = detection_presets();
     const std::string good =
-        "192.0.2.1 - - [10/Oct/2026:13:55:36 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"curl/8.5.0\"\n";
+        "192.0.2.1 - - [10/Oct/2026:13:55:36 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" "
+        "\"curl/8.5.0\"\n";
     const std::string truncated_agent =
         "192.0.2.1 - - [10/Oct/2026:13:55:36 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0\n";
     std::string sample;
-    for (int i = 0; i < 99; ++i) sample += good;
+    for (int i = 0; i < 99; ++i)
+        sample += good;
     sample += truncated_agent;
     // common scans all 100 lines and combined 99: within 2 %, so the fields decide.
     Detection one_bad = detect_format(presets, sample, 1000);
@@ -689,8 +691,10 @@ TEST_CASE("detection keeps the richer preset when a few lines only fit a shorter
 
     // With 3 of 100 lines lacking a user agent, the shorter format explains the log better.
     std::string sample3;
-    for (int i = 0; i < 97; ++i) sample3 += good;
-    for (int i = 0; i < 3; ++i) sample3 += truncated_agent;
+    for (int i = 0; i < 97; ++i)
+        sample3 += good;
+    for (int i = 0; i < 3; ++i)
+        sample3 += truncated_agent;
     Detection three_bad = detect_format(presets, sample3, 1000);
     REQUIRE(three_bad.best() != nullptr);
     CHECK(three_bad.best()->name == "common");
