@@ -36,11 +36,7 @@ std::string preset_names(const std::vector<Preset>& presets) {
 std::variant<std::vector<Preset>, ConfigError> load_formats(const std::string& patterns_option) {
     std::string path = find_patterns_dir(patterns_option) + "/formats";
     auto loaded = load_presets(path);
-    if (auto* error = std::get_if<PresetError>(&loaded)) {
-        std::string where = error->file;
-        if (error->line > 0) where.append(":").append(std::to_string(error->line));
-        return ConfigError{where + ": " + error->reason};
-    }
+    if (auto* error = std::get_if<PresetError>(&loaded)) return ConfigError{error->message()};
     return std::get<std::vector<Preset>>(std::move(loaded));
 }
 
@@ -66,11 +62,7 @@ std::variant<std::shared_ptr<const AgentParser>, ConfigError> load_agents(
     const InputOptions& options) {
     std::string extra = find_patterns_dir(options.patterns_dir) + "/agents.yaml";
     auto loaded = AgentParser::load(find_ua_regexes(options.ua_regexes), extra);
-    if (auto* error = std::get_if<AgentRulesError>(&loaded)) {
-        std::string where = error->file;
-        if (error->line > 0) where.append(":").append(std::to_string(error->line));
-        return ConfigError{where + ": " + error->reason};
-    }
+    if (auto* error = std::get_if<AgentRulesError>(&loaded)) return ConfigError{error->message()};
     std::shared_ptr<const AgentParser> parser = std::move(std::get<0>(loaded));
     if (options.verbose) {
         for (const std::string& skipped : parser->skipped_patterns()) {
@@ -318,9 +310,7 @@ std::variant<AggregateConfig, ConfigError> build_aggregate_config(
                                      : options.downloads_rules;
         auto rules = DownloadRules::load(rules_path);
         if (auto* error = std::get_if<DownloadRulesError>(&rules)) {
-            std::string where = error->file;
-            if (error->line > 0) where.append(":").append(std::to_string(error->line));
-            return ConfigError{where + ": " + error->reason};
+            return ConfigError{error->message()};
         }
         config.rules = std::get<std::unique_ptr<DownloadRules>>(std::move(rules));
     }

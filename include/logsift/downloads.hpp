@@ -10,6 +10,8 @@
 #include <variant>
 #include <vector>
 
+#include "logsift/diag.hpp"
+
 namespace logsift {
 
 struct DownloadMatch {
@@ -17,11 +19,7 @@ struct DownloadMatch {
     std::string_view version;
 };
 
-struct DownloadRulesError {
-    std::string file;
-    std::size_t line = 0;  // 1-based; 0 when the whole file is at fault
-    std::string reason;
-};
+using DownloadRulesError = FileError;
 
 class DownloadRules {
   public:

@@ -11,6 +11,8 @@
 #include <variant>
 #include <vector>
 
+#include "logsift/diag.hpp"
+
 namespace logsift {
 
 // What a field means to logsift. Everything it does not use is `opaque`: scanned, then dropped.
@@ -128,11 +130,7 @@ struct Preset {
     LogFormat format;
 };
 
-struct PresetError {
-    std::string file;
-    std::size_t line = 0;  // 1-based line in the presets file
-    std::string reason;
-};
+using PresetError = FileError;
 
 // Loads presets from a patterns/formats file, checking every entry's samples: each sample line
 // must scan, and each expected field must equal what was scanned. Returns the first problem.

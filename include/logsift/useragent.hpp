@@ -12,6 +12,8 @@
 #include <variant>
 #include <vector>
 
+#include "logsift/diag.hpp"
+
 namespace logsift {
 
 enum class AgentClass : std::uint8_t { browser, bot, tool, other };
@@ -26,11 +28,7 @@ struct AgentInfo {
     AgentClass agent_class = AgentClass::other;
 };
 
-struct AgentRulesError {
-    std::string file;
-    std::size_t line = 0;  // 1-based; 0 when the whole file is at fault
-    std::string reason;
-};
+using AgentRulesError = FileError;
 
 class AgentParser {
   public:
