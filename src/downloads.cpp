@@ -3,6 +3,8 @@
 // captures.
 #include "logsift/downloads.hpp"
 
+#include "logsift/patterns.hpp"
+
 #include <re2/re2.h>
 #include <re2/set.h>
 
@@ -18,25 +20,6 @@
 namespace logsift {
 
 namespace {
-
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-bool is_rule_name(std::string_view name) {
-    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-               c == '_' || c == '-' || c == '.';
-    });
-}
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && is_space(text.front()))
-        text.remove_prefix(1);
-    while (!text.empty() && is_space(text.back()))
-        text.remove_suffix(1);
-    return text;
-}
 
 std::string quote(std::string_view text) {
     std::string quoted(1, '\'');
@@ -149,90 +132,66 @@ namespace {
 
 using Rule = DownloadRules::Impl::Rule;
 
+// One entry of a rule; the reason when the entry is wrong.
+std::optional<std::string> read_entry(const PatternEntry& entry, RawRule& raw) {
+    std::string_view key = entry.key;
+    std::optional<std::string_view> expect_what =
+        key == "expect" ? std::string_view{} : key_argument(key, "expect");
+    if (key == "pattern") {
+        if (raw.pattern_line != 0) {
+            return "'pattern' given twice (first at line " + std::to_string(raw.pattern_line) + ")";
+        }
+        raw.pattern = std::string(entry.value);
+        raw.pattern_line = entry.line;
+    } else if (key == "sample") {
+        if (entry.value.empty()) return "a sample needs a resource";
+        raw.samples.push_back(RawSample{std::string(entry.value), entry.line, 0, {}});
+    } else if (expect_what) {
+        if (raw.samples.empty()) return "'expect' must follow a 'sample' line";
+        RawSample& sample = raw.samples.back();
+        if (*expect_what == "none") {
+            if (entry.has_value) return "'expect none' takes no value";
+            if (sample.none_line != 0 || !sample.expects.empty()) {
+                return "'expect none' must be the only expect line of its sample";
+            }
+            sample.none_line = entry.line;
+            return std::nullopt;
+        }
+        if (*expect_what != "product" && *expect_what != "version") {
+            return "unknown expectation " + quote(*expect_what) +
+                   " (expect product, expect version or expect none)";
+        }
+        if (sample.none_line != 0) {
+            return "'expect none' must be the only expect line of its sample";
+        }
+        for (const RawExpect& other : sample.expects) {
+            if (other.capture == *expect_what) {
+                return "'expect " + other.capture + "' given twice for this sample";
+            }
+        }
+        sample.expects.push_back(
+            RawExpect{std::string(*expect_what), std::string(entry.value), entry.line});
+    } else {
+        return "unknown key " + quote(key) + " (" + std::string(keys_help) + ")";
+    }
+    return std::nullopt;
+}
+
 std::variant<std::vector<RawRule>, DownloadRulesError> parse_raw(std::string_view text,
                                                                  const std::string& file_name) {
+    PatternFile file = read_pattern_sections(text, "rule", "expect none");
     std::vector<RawRule> raws;
-    std::size_t line_no = 0;
-    auto error = [&](std::string reason) {
-        return DownloadRulesError{file_name, line_no, std::move(reason)};
-    };
-    while (!text.empty()) {
-        std::size_t newline = text.find('\n');
-        std::string_view line = text.substr(0, newline);
-        text = newline == std::string_view::npos ? std::string_view{} : text.substr(newline + 1);
-        ++line_no;
-        line = trim(line);
-        if (line.empty() || line.front() == '#') continue;
-
-        if (line.front() == '[') {
-            if (line.back() != ']') return error("a section header ends with ']'");
-            std::string_view name = trim(line.substr(1, line.size() - 2));
-            if (!is_rule_name(name))
-                return error("a rule name uses letters, digits, '_', '-' and '.'");
-            for (const RawRule& other : raws) {
-                if (other.name == name) {
-                    return error("duplicate rule " + quote(name) + " (first at line " +
-                                 std::to_string(other.line) + ")");
-                }
+    for (const PatternSection& section : file.sections) {
+        RawRule& raw = raws.emplace_back();
+        raw.name = std::string(section.name);
+        raw.line = section.line;
+        for (const PatternEntry& entry : section.entries) {
+            if (auto reason = read_entry(entry, raw)) {
+                return DownloadRulesError{file_name, entry.line, std::move(*reason)};
             }
-            RawRule raw;
-            raw.name = std::string(name);
-            raw.line = line_no;
-            raws.push_back(std::move(raw));
-            continue;
-        }
-
-        std::size_t equals = line.find('=');
-        std::string_view key = trim(line.substr(0, equals));
-        bool is_expect = key.starts_with("expect") && (key.size() == 6 || is_space(key[6]));
-        std::string_view expect_what = is_expect ? trim(key.substr(6)) : std::string_view{};
-        if (equals == std::string_view::npos && !(is_expect && expect_what == "none")) {
-            return error("expected 'key = value' or 'expect none'");
-        }
-        if (raws.empty()) return error("a [name] line must come before " + quote(key));
-        RawRule& raw = raws.back();
-
-        if (key == "pattern") {
-            if (raw.pattern_line != 0) {
-                return error("'pattern' given twice (first at line " +
-                             std::to_string(raw.pattern_line) + ")");
-            }
-            raw.pattern = std::string(trim(line.substr(equals + 1)));
-            raw.pattern_line = line_no;
-        } else if (key == "sample") {
-            std::string_view sample = trim(line.substr(equals + 1));
-            if (sample.empty()) return error("a sample needs a resource");
-            raw.samples.push_back(RawSample{std::string(sample), line_no, 0, {}});
-        } else if (is_expect) {
-            if (raw.samples.empty()) return error("'expect' must follow a 'sample' line");
-            RawSample& sample = raw.samples.back();
-            if (expect_what == "none") {
-                if (equals != std::string_view::npos) return error("'expect none' takes no value");
-                if (sample.none_line != 0 || !sample.expects.empty()) {
-                    return error("'expect none' must be the only expect line of its sample");
-                }
-                sample.none_line = line_no;
-                continue;
-            }
-            if (expect_what != "product" && expect_what != "version") {
-                return error("unknown expectation " + quote(expect_what) +
-                             " (expect product, expect version or expect none)");
-            }
-            if (sample.none_line != 0) {
-                return error("'expect none' must be the only expect line of its sample");
-            }
-            for (const RawExpect& other : sample.expects) {
-                if (other.capture == expect_what) {
-                    return error("'expect " + other.capture + "' given twice for this sample");
-                }
-            }
-            sample.expects.push_back(RawExpect{
-                std::string(expect_what), std::string(trim(line.substr(equals + 1))), line_no});
-        } else {
-            return error("unknown key " + quote(key) + " (" + std::string(keys_help) + ")");
         }
     }
-    if (raws.empty()) return DownloadRulesError{file_name, 0, "no rules in the file"};
+    if (file.error) return DownloadRulesError{file_name, file.error->line, file.error->reason};
     return raws;
 }
 

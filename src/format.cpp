@@ -3,6 +3,8 @@
 // tries the presets of patterns/formats.
 #include "logsift/format.hpp"
 
+#include "logsift/patterns.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -789,12 +791,6 @@ std::optional<FieldKind> kind_by_name(std::string_view name) {
     return std::nullopt;
 }
 
-bool is_preset_name(std::string_view name) {
-    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-        return is_name_char(c) || c == '-' || c == '.';
-    });
-}
-
 std::variant<Preset, PresetError> check_preset(const RawPreset& raw, const std::string& file) {
     auto error = [&](std::size_t line, std::string reason) {
         return PresetError{file, line, "preset '" + raw.name + "': " + std::move(reason)};
@@ -832,63 +828,44 @@ std::variant<Preset, PresetError> check_preset(const RawPreset& raw, const std::
     return Preset{raw.name, raw.description, std::move(format)};
 }
 
+// One entry of a preset; the reason when the entry is wrong.
+std::optional<std::string> read_entry(const PatternEntry& entry, RawPreset& raw) {
+    std::string_view key = entry.key;
+    std::string value(entry.value);
+    if (key == "description" || key == "format") {
+        std::size_t& seen = key == "format" ? raw.format_line : raw.description_line;
+        if (seen != 0) return quote(key) + " given twice";
+        seen = entry.line;
+        (key == "format" ? raw.format : raw.description) = std::move(value);
+    } else if (key == "sample") {
+        raw.samples.push_back(RawSample{std::move(value), entry.line, {}});
+    } else if (std::optional<std::string_view> field = key_argument(key, "expect")) {
+        if (raw.samples.empty()) return "'expect' must follow a 'sample' line";
+        raw.samples.back().expects.push_back(
+            RawExpect{std::string(*field), std::move(value), entry.line});
+    } else {
+        return "unknown key " + quote(key) + " (keys: description, format, sample, expect FIELD)";
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 std::variant<std::vector<Preset>, PresetError> parse_presets(std::string_view text,
                                                              const std::string& file_name) {
+    PatternFile file = read_pattern_sections(text, "preset");
     std::vector<RawPreset> raws;
-    std::size_t line_no = 0;
-    auto error = [&](std::string reason) { return PresetError{file_name, line_no, reason}; };
-    while (!text.empty()) {
-        std::size_t newline = text.find('\n');
-        std::string_view line = text.substr(0, newline);
-        text = newline == std::string_view::npos ? std::string_view{} : text.substr(newline + 1);
-        ++line_no;
-        line = trim(line);
-        if (line.empty() || line.front() == '#') continue;
-
-        if (line.front() == '[') {
-            if (line.back() != ']') return error("a section header ends with ']'");
-            std::string_view name = trim(line.substr(1, line.size() - 2));
-            if (!is_preset_name(name)) {
-                return error("a preset name uses letters, digits, '_', '-' and '.'");
+    for (const PatternSection& section : file.sections) {
+        RawPreset& raw = raws.emplace_back();
+        raw.name = std::string(section.name);
+        raw.line = section.line;
+        for (const PatternEntry& entry : section.entries) {
+            if (auto reason = read_entry(entry, raw)) {
+                return PresetError{file_name, entry.line, std::move(*reason)};
             }
-            for (const RawPreset& other : raws) {
-                if (other.name == name) {
-                    return error("duplicate preset " + quote(name) + " (first at line " +
-                                 std::to_string(other.line) + ")");
-                }
-            }
-            RawPreset raw;
-            raw.name = std::string(name);
-            raw.line = line_no;
-            raws.push_back(std::move(raw));
-            continue;
-        }
-
-        std::size_t equals = line.find('=');
-        if (equals == std::string_view::npos) return error("expected 'key = value'");
-        std::string_view key = trim(line.substr(0, equals));
-        std::string value(trim(line.substr(equals + 1)));
-        if (raws.empty()) return error("a [name] line must come before " + quote(key));
-        RawPreset& raw = raws.back();
-        if (key == "description" || key == "format") {
-            std::size_t& seen = key == "format" ? raw.format_line : raw.description_line;
-            if (seen != 0) return error(quote(key) + " given twice");
-            seen = line_no;
-            (key == "format" ? raw.format : raw.description) = std::move(value);
-        } else if (key == "sample") {
-            raw.samples.push_back(RawSample{std::move(value), line_no, {}});
-        } else if (key.starts_with("expect") && key.size() > 6 && is_space(key[6])) {
-            if (raw.samples.empty()) return error("'expect' must follow a 'sample' line");
-            std::string field(trim(key.substr(6)));
-            raw.samples.back().expects.push_back(RawExpect{field, std::move(value), line_no});
-        } else {
-            return error("unknown key " + quote(key) +
-                         " (keys: description, format, sample, expect FIELD)");
         }
     }
-    if (raws.empty()) return PresetError{file_name, 0, "no presets in the file"};
+    if (file.error) return PresetError{file_name, file.error->line, file.error->reason};
 
     std::vector<Preset> presets;
     presets.reserve(raws.size());

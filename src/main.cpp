@@ -167,7 +167,7 @@ int main(int argc, char** argv) {
     reduce->add_option("--fields", reduce_options.fields,
                        "Comma-separated columns to write, in this order (default: time network "
                        "method resource status bytes agent agent_version agent_class "
-                       "referrer_host vhost)");
+                       "referrer_host country vhost)");
     reduce->add_flag("--header", reduce_options.header, "Write a header row (tsv, csv)");
     reduce->add_option("-o,--output", reduce_options.output,
                        "Write to this file instead of standard output");
@@ -194,8 +194,8 @@ int main(int argc, char** argv) {
     add_aggregate_options(*sources, sources_options);
     sources
         ->add_option("--dimension", sources_options.dimensions,
-                     "Only these dimensions: referrer_host, network, agent, agent_class, "
-                     "status_class")
+                     "Only these dimensions: referrer_host, network, country, agent, "
+                     "agent_class, status_class")
         ->allow_extra_args(false);
 
     logsift::AggregateCliOptions summary_options;

@@ -1,6 +1,7 @@
 // Writes a deterministic, realistic nginx combined log for scripts/bench: Zipf-distributed
 // clients (IPv4 and IPv6), resources and user agents (uap-core's own test strings), downloads
-// fetched with range requests, and about 0.1 % malformed lines. Same arguments, same bytes.
+// fetched with range requests, and about 0.1 % malformed lines, spread over one day. Same
+// arguments, same bytes.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -125,7 +126,8 @@ int main(int argc, char** argv) {
     std::int64_t second = 0;
     std::string line;
     for (std::uint64_t n = 0; n < lines; ++n) {
-        second += (random() % 100) < 30 ? 1 : 0;  // about 3 lines per second of log time
+        // One day of traffic, however many lines: what a nightly job reads from a rotated log.
+        second = static_cast<std::int64_t>(n * 86400 / lines);
         std::int64_t day = 8 + second / 86400, of_day = second % 86400;
         if (random() % 1000 == 0) {
             std::fprintf(out, "%s - - [%02lld/Oct/2026:%02lld:%02lld:%02lld +0000] \"GET /broken\n",

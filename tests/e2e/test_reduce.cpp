@@ -204,3 +204,20 @@ TEST_CASE("reduce: --client-ip forwarded takes the right-most untrusted X-Forwar
         line);
     CHECK(trusting.out == "198.51.100.0/24\n");
 }
+
+TEST_CASE("reduce: NUL bytes and invalid UTF-8 never stop a run") {
+    std::string line = "192.0.2.1 - - [08/Oct/2026:10:00:00 +0000] \"GET /caf\xe9/a";
+    line += std::string(1, '\0');
+    line += "b HTTP/1.1\" 200 5 \"-\" \"agent\xff\xfe\"\n";
+    std::string input = line + read_file(data("codecs/sample.log")) + line;
+    Result tsv = logsift({"reduce", "--quiet", "--format", "combined"}, input);
+    CHECK(tsv.status == 0);
+    CHECK(split_lines(tsv.out).size() == 7);
+    Result json = logsift(
+        {"reduce", "--quiet", "--format", "combined", "--output-format", "jsonl"}, input);
+    std::vector<std::string> rows = split_lines(json.out);
+    REQUIRE(rows.size() == 7);
+    nlohmann::json first = nlohmann::json::parse(rows[0]);
+    // The byte 0xE9 is not UTF-8: it is written as U+00E9; the NUL as \u0000.
+    CHECK(first["resource"] == std::string("/caf\xc3\xa9/a") + std::string(1, '\0') + "b");
+}

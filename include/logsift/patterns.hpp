@@ -1,0 +1,51 @@
+// Pattern files: the line syntax shared by patterns/formats and patterns/downloads (comments,
+// blank lines, [name] sections, `key = value` lines). What the keys mean is left to each file's
+// parser; this only splits the text and checks what every such file must get right.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace logsift {
+
+// Views point into the text given to read_pattern_sections.
+struct PatternEntry {
+    std::string_view key;    // trimmed, may hold several words ("expect product")
+    std::string_view value;  // trimmed; empty when has_value is false
+    bool has_value = false;  // false only for the bare key the caller allowed
+    std::size_t line = 0;
+};
+
+struct PatternSection {
+    std::string_view name;
+    std::size_t line = 0;
+    std::vector<PatternEntry> entries;
+};
+
+struct PatternSyntaxError {
+    std::size_t line = 0;  // 0 when the whole file is at fault
+    std::string reason;
+};
+
+// A parser reports the first problem in the file, whether the syntax or a key's meaning is at
+// fault, so the sections read before a syntax error come back with it: the parser checks those
+// first and reports the syntax error only if they hold none.
+struct PatternFile {
+    std::vector<PatternSection> sections;
+    std::optional<PatternSyntaxError> error;
+};
+
+// noun ("preset", "rule") names a section in messages. bare_key, when not empty, is the one key
+// that may stand without `= value`; its words may be spaced differently in the file.
+// A file without a section is an error (at line 0).
+PatternFile read_pattern_sections(std::string_view text, std::string_view noun,
+                                  std::string_view bare_key = {});
+
+// The rest of key after its first word when that word is `word`: "expect product" gives
+// "product" for "expect"; nullopt when key is `word` alone or starts otherwise.
+std::optional<std::string_view> key_argument(std::string_view key, std::string_view word);
+
+}  // namespace logsift
