@@ -114,19 +114,30 @@ std::optional<DownloadMatch> Aggregator::match_download(std::string_view resourc
 
 void Aggregator::add_source(std::string_view period, Dimension dimension, std::string_view value,
                             std::uint64_t client) {
-    key_.assign(period).push_back('\0');
-    key_.append(dimension_name(dimension)).push_back('\0');
-    key_.append(value);
-    auto it = summary_.sources.find(std::string_view(key_));
-    if (it == summary_.sources.end()) {
-        SourceRow row;
-        row.period = period;
-        row.dimension = dimension;
-        row.value = value;
-        it = summary_.sources.emplace(key_, std::move(row)).first;
+    // Consecutive records share most values of the small dimensions (agent class, status
+    // class, often the agent and country): compare with the last row of the dimension before
+    // hashing. Rows of an unordered_map keep their address when it grows.
+    LastRow& last = last_rows_[static_cast<std::size_t>(dimension)];
+    SourceRow* row = nullptr;
+    if (last.row && last.row->value == value && last.row->period == period) {
+        row = last.row;
+    } else {
+        key_.assign(period).push_back('\0');
+        key_.append(dimension_name(dimension)).push_back('\0');
+        key_.append(value);
+        auto it = summary_.sources.find(std::string_view(key_));
+        if (it == summary_.sources.end()) {
+            SourceRow fresh;
+            fresh.period = period;
+            fresh.dimension = dimension;
+            fresh.value = value;
+            it = summary_.sources.emplace(key_, std::move(fresh)).first;
+        }
+        row = &it->second;
+        last.row = row;
     }
-    ++it->second.requests;
-    it->second.clients.add(client);
+    ++row->requests;
+    row->clients.add(client);
 }
 
 void Aggregator::add(const Record& record) {

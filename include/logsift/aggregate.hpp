@@ -3,6 +3,7 @@
 // (distinct clients), and written to / read from a versioned JSON summary.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -112,6 +113,10 @@ class Aggregator {
         std::uint32_t product_at = 0, product_size = 0, version_at = 0, version_size = 0;
     };
     StringMap<CachedMatch> download_cache_;
+    struct LastRow {
+        SourceRow* row = nullptr;
+    };
+    std::array<LastRow, dimension_count> last_rows_{};
     std::string key_;  // reused for every lookup: no allocation once warm
     std::string agent_;
     // The period of the last record's hour bucket, which nearly every next record shares.

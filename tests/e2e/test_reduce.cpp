@@ -213,8 +213,8 @@ TEST_CASE("reduce: NUL bytes and invalid UTF-8 never stop a run") {
     Result tsv = logsift({"reduce", "--quiet", "--format", "combined"}, input);
     CHECK(tsv.status == 0);
     CHECK(split_lines(tsv.out).size() == 7);
-    Result json = logsift(
-        {"reduce", "--quiet", "--format", "combined", "--output-format", "jsonl"}, input);
+    Result json =
+        logsift({"reduce", "--quiet", "--format", "combined", "--output-format", "jsonl"}, input);
     std::vector<std::string> rows = split_lines(json.out);
     REQUIRE(rows.size() == 7);
     nlohmann::json first = nlohmann::json::parse(rows[0]);
