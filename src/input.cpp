@@ -4,6 +4,8 @@
 #include "logsift/input.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -47,6 +49,11 @@ class FdSource final : public ByteSource {
         }
     }
 
+    bool ready(int wait_ms) override {
+        pollfd waiting{fd_, POLLIN, 0};
+        return ::poll(&waiting, 1, wait_ms) != 0;  // an error shows itself on the read
+    }
+
   private:
     int fd_;
     bool owns_fd_;
@@ -84,6 +91,8 @@ class PrefixedSource final : public ByteSource {
         }
         return rest_->read(data, size);
     }
+
+    bool ready(int wait_ms) override { return offset_ < prefix_.size() || rest_->ready(wait_ms); }
 
   private:
     std::string prefix_;
@@ -333,6 +342,12 @@ Codec detect_codec(std::string_view first_bytes) {
     return Codec::plain;
 }
 
+bool is_live_input(const std::string& path) {
+    struct stat info {};
+    bool known = path == "-" ? ::fstat(STDIN_FILENO, &info) == 0 : ::stat(path.c_str(), &info) == 0;
+    return known && !S_ISREG(info.st_mode) && !S_ISBLK(info.st_mode) && !S_ISDIR(info.st_mode);
+}
+
 std::unique_ptr<LineReader> LineReader::open(const std::string& path, std::size_t max_line,
                                              std::string& error) {
     std::unique_ptr<ByteSource> raw;
@@ -356,7 +371,9 @@ std::unique_ptr<LineReader> LineReader::open(const std::string& path, std::size_
     }
     Codec codec = detect_codec(prefix);
     auto source = std::make_unique<PrefixedSource>(std::move(prefix), std::move(raw));
-    return std::make_unique<LineReader>(std::move(source), codec, max_line);
+    auto reader = std::make_unique<LineReader>(std::move(source), codec, max_line);
+    reader->live_ = is_live_input(path);
+    return reader;
 }
 
 std::unique_ptr<LineReader> LineReader::from_bytes(std::string bytes, std::size_t max_line,
@@ -399,6 +416,11 @@ bool LineReader::read_rest(std::string& out, std::size_t limit) {
     return true;
 }
 
+namespace {
+// How long a live input may pause within one burst of lines.
+constexpr int peek_wait_ms = 200;
+}  // namespace
+
 bool LineReader::fill() {
     if (eof_) return false;
     if (begin_ > 0) {
@@ -407,6 +429,7 @@ bool LineReader::fill() {
         begin_ = 0;
     }
     if (end_ == capacity_) return false;
+    if (on_wait_ && live_ && !source_->ready(0)) on_wait_();
     std::size_t got = 0;
     try {
         got = source_->read(buffer_.get() + end_, capacity_ - end_);
@@ -517,7 +540,14 @@ std::string_view LineReader::peek(std::size_t max_bytes) {
         buffer_ = std::move(buffer);
         capacity_ = capacity;
     }
-    while (end_ - begin_ < max_bytes && fill()) {
+    // A live input (`tail -f access.log | logsift ...`) may send nothing more for hours: once a
+    // whole line has arrived, sample what came in its burst rather than wait for max_bytes.
+    auto burst_over = [&] {
+        if (!live_) return false;
+        bool has_line = std::memchr(buffer_.get() + begin_, '\n', end_ - begin_) != nullptr;
+        return has_line && !source_->ready(peek_wait_ms);
+    };
+    while (end_ - begin_ < max_bytes && !burst_over() && fill()) {
     }
 
     const char* start = buffer_.get() + begin_;

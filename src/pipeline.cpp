@@ -88,6 +88,9 @@ enum class InputOutcome { done, stop_strict, stop_usage };
 // output; commit then receives the outputs in input order on the calling thread.
 struct RunPlan {
     std::function<void(const Record&)> emit;
+    // Writes out what emit buffered: called before waiting on a live input, so that each
+    // record leaves as soon as its line has arrived (`tail -f access.log | logsift reduce`).
+    std::function<void()> flush;
     std::vector<std::unique_ptr<ChunkWorker>>* workers = nullptr;
     std::function<void(std::string&)> commit;
     std::function<void()> finish = [] {};
@@ -96,6 +99,7 @@ struct RunPlan {
 // What one run shares across its inputs.
 struct Run {
     const InputConfig& config;
+    const RunPlan& plan;
     RecordFilter filter;                 // with time-of-day bounds resolved
     std::unique_ptr<AgentCache> agents;  // null when nothing needs the agent
     RunState state;
@@ -177,6 +181,7 @@ InputOutcome process_input(Run& run, const std::string& path,
         return *outcome;
     }
     const LogFormat& format = *std::get<const LogFormat*>(chosen);
+    if (run.plan.flush && reader->live()) reader->on_wait(run.plan.flush);
 
     Reducer reducer(config.reduce, format, run.agents.get());
     const bool filtering = !run.filter.empty() || !config.reduce.client_filter.empty();
@@ -584,7 +589,7 @@ InputOutcome run_parallel(const InputConfig& config, const RecordFilter& filter,
 ExitCode run_inputs(const InputConfig& config, const RunPlan& plan, RunState* totals = nullptr) {
     auto window = resolve_window(config);
     if (auto* status = std::get_if<ExitCode>(&window)) return *status;
-    Run run{config, std::get<RecordFilter>(std::move(window)), nullptr, {}};
+    Run run{config, plan, std::get<RecordFilter>(std::move(window)), nullptr, {}};
     RunState& state = run.state;
     if (plan.workers && !plan.workers->empty()) {
         if (run_parallel(config, run.filter, *plan.workers, plan.commit, state) ==
@@ -695,9 +700,13 @@ ExitCode run_reduce(const ReduceConfig& config) {
         RunPlan plan;
         plan.emit = [&](const Record& record) { writer->write(record); };
         plan.finish = [&] { sink.close(); };
-        // --strict stops at a line in the middle of a chunk: only the sequential path can.
+        plan.flush = [&] { sink.flush(); };
+        // --strict stops at a line in the middle of a chunk, and a live input must not wait
+        // for a chunk to fill: only the sequential path can do either.
+        bool live = std::any_of(config.input.inputs.begin(), config.input.inputs.end(),
+                                [](const std::string& path) { return is_live_input(path); });
         std::vector<std::unique_ptr<ChunkWorker>> workers;
-        if (config.input.threads > 1 && !config.input.strict) {
+        if (config.input.threads > 1 && !config.input.strict && !live) {
             for (unsigned i = 0; i < config.input.threads; ++i) {
                 workers.push_back(std::make_unique<ReduceWorker>(config));
             }

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -14,6 +15,10 @@ enum class Codec { plain, gzip, bzip2, xz, zstd };
 
 // "plain", "gzip", ...
 std::string_view codec_name(Codec codec);
+
+// True when path ("-" is stdin) is a pipe, FIFO, socket or terminal: input that arrives while
+// it is read, rather than a file that is all there.
+bool is_live_input(const std::string& path);
 
 // Detects the codec from the first bytes of a stream (at least 6 bytes for a sure answer).
 Codec detect_codec(std::string_view first_bytes);
@@ -31,6 +36,9 @@ class ByteSource {
     // Reads up to size bytes; returns 0 at end of input. Throws InputError when the data
     // cannot be read or decoded.
     virtual std::size_t read(char* data, std::size_t size) = 0;
+    // False when a read would wait longer than wait_ms for data that has not arrived (a quiet
+    // pipe); sources that cannot tell say true.
+    virtual bool ready(int wait_ms) { return wait_ms >= 0; }
 };
 
 struct InputError {
@@ -65,6 +73,12 @@ class LineReader {
     // False when reading fails (error() says why) or the input exceeds limit bytes.
     bool read_rest(std::string& out, std::size_t limit);
 
+    // For live inputs (pipes, FIFOs, terminals): called before each read that may wait, so
+    // that the records of lines already read can be written out first.
+    void on_wait(std::function<void()> callback) { on_wait_ = std::move(callback); }
+    // True when the input is a pipe, FIFO, socket or terminal rather than a file.
+    bool live() const { return live_; }
+
     const std::string& error() const { return error_; }
     Codec codec() const { return codec_; }
     std::uint64_t bytes_read() const { return bytes_read_; }
@@ -83,6 +97,8 @@ class LineReader {
     bool skipping_ = false;  // inside an overlong line, discarding up to its newline
     std::uint64_t line_number_ = 0;
     std::uint64_t bytes_read_ = 0;
+    bool live_ = false;
+    std::function<void()> on_wait_;
     std::string error_;
 };
 
