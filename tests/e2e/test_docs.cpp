@@ -153,3 +153,29 @@ TEST_CASE("docs: cmake --install honours DESTDIR") {
     CHECK(fs::exists(destdir / "usr/local/share/man/man1/logsift.1"));
     CHECK(fs::exists(destdir / "usr/local/share/logsift/patterns/formats"));
 }
+
+TEST_CASE("docs: the example scripts parse, and bash completion offers commands and options") {
+    const std::string examples = std::string(LOGSIFT_SOURCE_DIR) + "/scripts/examples/";
+    CHECK(run_program("/bin/sh", {"-n", examples + "logsift-nightly"}).status == 0);
+    CHECK(run_program("/bin/bash", {"-n", examples + "logsift.bash-completion"}).status == 0);
+
+    const std::string framework = "/usr/share/bash-completion/bash_completion";
+    if (!fs::exists(framework)) {
+        MESSAGE("bash-completion is not installed: completion not exercised");
+        return;
+    }
+    const std::string bin_dir = fs::path(LOGSIFT_BINARY).parent_path().string();
+    auto complete = [&](const std::string& line) {
+        std::string script = "source '" + framework + "'; PATH='" + bin_dir + "':$PATH; source '" +
+                             examples + "logsift.bash-completion'; COMP_LINE='" + line +
+                             "'; COMP_POINT=${#COMP_LINE}; read -ra COMP_WORDS <<< \"$COMP_LINE\"; " +
+                             "[[ $COMP_LINE == *' ' ]] && COMP_WORDS+=(''); " +
+                             "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _logsift; " +
+                             "printf '%s\\n' \"${COMPREPLY[@]}\"";
+        return run_program("/bin/bash", {"-c", script}).out;
+    };
+    CHECK(complete("logsift sou") == "sources\n");
+    CHECK(complete("logsift sources --dim") == "--dimension\n");
+    CHECK(complete("logsift summary --period ") == "day\nweek\nmonth\nall\n");
+    CHECK(complete("logsift reduce --format com").find("combined\n") != std::string::npos);
+}
