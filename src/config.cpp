@@ -224,6 +224,16 @@ std::string find_patterns_dir(const std::string& option) {
 
 std::variant<ReduceConfig, ConfigError> build_reduce_config(const ReduceCliOptions& options) {
     ReduceConfig config;
+    if (options.in_place) {
+        if (!options.output.empty()) {
+            return ConfigError{"--in-place replaces each input with its records: it takes no -o"};
+        }
+        if (options.input.inputs.empty()) return ConfigError{"--in-place needs at least one file"};
+        for (const std::string& input : options.input.inputs) {
+            if (input == "-") return ConfigError{"--in-place cannot replace standard input (-)"};
+        }
+        config.in_place = true;
+    }
     // Columns decide whether user agents are parsed at all: it is the costliest step.
     std::vector<Column> columns;
     if (options.fields.empty()) {

@@ -171,6 +171,9 @@ int main(int argc, char** argv) {
     reduce->add_flag("--header", reduce_options.header, "Write a header row (tsv, csv)");
     reduce->add_option("-o,--output", reduce_options.output,
                        "Write to this file instead of standard output");
+    reduce->add_flag("--in-place", reduce_options.in_place,
+                     "Replace each FILE with its reduced records, atomically, with the same "
+                     "codec, owner, group, mode and times; on any error the file stays as it was");
 
     logsift::AggregateCliOptions downloads_options;
     downloads_options.report = logsift::Report::downloads;

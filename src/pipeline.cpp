@@ -20,6 +20,7 @@
 #include <thread>
 #include <variant>
 
+#include "logsift/inplace.hpp"
 #include "logsift/input.hpp"
 #include "logsift/output.hpp"
 #include "logsift/reduce.hpp"
@@ -28,8 +29,10 @@ namespace logsift {
 namespace {
 
 // Ctrl-C ends the run at once, also when it is blocked reading a terminal or a pipe; what was
-// buffered for output is dropped, which the exit status 130 tells the caller.
+// buffered for output is dropped, which the exit status 130 tells the caller. A replacement
+// being written by --in-place is removed; the original was never touched.
 extern "C" void on_interrupt(int) {
+    remove_inplace_temp_on_signal();
     _exit(static_cast<int>(ExitCode::interrupted));
 }
 
@@ -94,6 +97,12 @@ struct RunPlan {
     std::vector<std::unique_ptr<ChunkWorker>>* workers = nullptr;
     std::function<void(std::string&)> commit;
     std::function<void()> finish = [] {};
+    // Each input with its own output (--in-place), sequentially. open_input runs before an
+    // input is read: false skips it (it printed why). close_input runs after: accepted says
+    // the input was read in full with no reason to reject it; false when its output could not
+    // be kept (it printed why). An OutputError from emit fails that input only.
+    std::function<bool(const std::string& path)> open_input;
+    std::function<bool(const std::string& path, bool accepted)> close_input;
 };
 
 // What one run shares across its inputs.
@@ -584,6 +593,69 @@ InputOutcome run_parallel(const InputConfig& config, const RecordFilter& filter,
     return run.usage_failed ? InputOutcome::stop_usage : InputOutcome::done;
 }
 
+void print_statistics(const InputConfig& config, const RunState& state) {
+    if (config.quiet) return;
+    print_note(std::to_string(state.lines) + " lines read, " + std::to_string(state.parsed) +
+               " parsed, " + std::to_string(state.skipped) + " skipped");
+    if (config.verbose) return;
+    for (const BadLine& bad : state.first_bad) {
+        print_note("  " + bad_line_text(bad.file, bad.line, bad.error));
+    }
+    if (state.skipped > state.first_bad.size())
+        print_note("  (--verbose lists every skipped line)");
+}
+
+bool too_many_bad_lines(const InputConfig& config, std::uint64_t lines, std::uint64_t skipped) {
+    return lines > 0 &&
+           static_cast<double>(skipped) > config.max_bad_fraction * static_cast<double>(lines);
+}
+
+std::string too_many_bad_text(const InputConfig& config, std::uint64_t lines,
+                              std::uint64_t skipped) {
+    return std::to_string(skipped) + " of " + std::to_string(lines) + " lines (" +
+           percent(skipped, lines) + ") could not be parsed, more than --max-bad " +
+           percent(static_cast<std::size_t>(config.max_bad_fraction * 1000000), 1000000);
+}
+
+// Runs one input into its own output (--in-place) and settles that input alone: its output
+// is kept only when it was read and decoded in full, --strict met no bad line, its own
+// skipped lines stay within --max-bad, and every write succeeded. Sequential on purpose (so
+// --threads does not apply): each input needs its own sink and its own verdict, and --strict
+// must stop inside it, while the parallel path streams the chunks of all inputs through one
+// commit; a nightly rewrite of rotated logs needs atomicity more than speed.
+InputOutcome process_own_output(Run& run, const std::string& path) {
+    const InputConfig& config = run.config;
+    RunState& state = run.state;
+    const std::string name = display_name(path);
+    if (!run.plan.open_input(path)) {
+        state.input_failed = true;
+        return InputOutcome::done;
+    }
+    const std::uint64_t lines_before = state.lines;
+    const std::uint64_t skipped_before = state.skipped;
+    const bool failed_before = state.input_failed;
+    state.input_failed = false;
+    InputOutcome outcome = InputOutcome::done;
+    bool accepted = true;
+    try {
+        outcome = process_input(run, path, run.plan.emit);
+    } catch (const OutputError& error) {
+        print_error(name + ": cannot write its replacement: " + error.reason);
+        accepted = false;
+    }
+    const std::uint64_t lines = state.lines - lines_before;
+    const std::uint64_t skipped = state.skipped - skipped_before;
+    if (accepted && outcome == InputOutcome::done && !state.input_failed &&
+        too_many_bad_lines(config, lines, skipped)) {
+        print_error(name + ": " + too_many_bad_text(config, lines, skipped));
+        accepted = false;
+    }
+    accepted = accepted && outcome == InputOutcome::done && !state.input_failed;
+    if (!run.plan.close_input(path, accepted)) accepted = false;
+    state.input_failed = failed_before || !accepted;
+    return outcome;
+}
+
 // Runs every input through the pipeline and settles the exit status. lines and parsed, when
 // given, receive the totals.
 ExitCode run_inputs(const InputConfig& config, const RunPlan& plan, RunState* totals = nullptr) {
@@ -596,6 +668,24 @@ ExitCode run_inputs(const InputConfig& config, const RunPlan& plan, RunState* to
             InputOutcome::stop_usage) {
             return ExitCode::usage;
         }
+    } else if (plan.open_input) {
+        if (config.agents) run.agents = std::make_unique<AgentCache>(*config.agents);
+        bool usage_failed = false;
+        for (const std::string& path : config.inputs) {
+            switch (process_own_output(run, path)) {
+                case InputOutcome::stop_usage:
+                    usage_failed = true;
+                    break;
+                case InputOutcome::stop_strict:
+                case InputOutcome::done:
+                    break;
+            }
+        }
+        plan.finish();
+        print_statistics(config, state);
+        // Each input was judged against --max-bad on its own, so the totals are not again.
+        if (usage_failed) return ExitCode::usage;
+        return state.input_failed ? ExitCode::input_error : ExitCode::ok;
     } else {
         if (config.agents) run.agents = std::make_unique<AgentCache>(*config.agents);
         for (const std::string& path : config.inputs) {
@@ -610,27 +700,9 @@ ExitCode run_inputs(const InputConfig& config, const RunPlan& plan, RunState* to
     if (totals) *totals = state;
     plan.finish();
 
-    if (!config.quiet) {
-        print_note(std::to_string(state.lines) + " lines read, " + std::to_string(state.parsed) +
-                   " parsed, " + std::to_string(state.skipped) + " skipped");
-        if (!config.verbose) {
-            for (const BadLine& bad : state.first_bad) {
-                print_note("  " + bad_line_text(bad.file, bad.line, bad.error));
-            }
-            if (state.skipped > state.first_bad.size()) {
-                print_note("  (--verbose lists every skipped line)");
-            }
-        }
-    }
-    bool too_many_bad =
-        state.lines > 0 && static_cast<double>(state.skipped) >
-                               config.max_bad_fraction * static_cast<double>(state.lines);
-    if (too_many_bad) {
-        print_error(std::to_string(state.skipped) + " of " + std::to_string(state.lines) +
-                    " lines (" + percent(state.skipped, state.lines) +
-                    ") could not be parsed, more than --max-bad " +
-                    percent(static_cast<std::size_t>(config.max_bad_fraction * 1000000), 1000000));
-    }
+    print_statistics(config, state);
+    bool too_many_bad = too_many_bad_lines(config, state.lines, state.skipped);
+    if (too_many_bad) print_error(too_many_bad_text(config, state.lines, state.skipped));
     if (state.input_failed || too_many_bad) return ExitCode::input_error;
     return ExitCode::ok;
 }
@@ -686,9 +758,46 @@ class AggregateWorker final : public ChunkWorker {
     Aggregator aggregator_;
 };
 
+// --in-place: each input is replaced by its own records, written through an InPlaceFile.
+ExitCode run_reduce_in_place(const ReduceConfig& config) {
+    std::unique_ptr<InPlaceFile> file;
+    std::unique_ptr<RecordWriter> writer;
+    RunPlan plan;
+    plan.open_input = [&](const std::string& path) {
+        std::string error;
+        file = InPlaceFile::open(path, error);
+        if (!file) {
+            print_error(path + ": " + error);
+            return false;
+        }
+        writer = make_record_writer(config.output_format, file->sink(), config.columns);
+        if (config.header) writer->header();
+        return true;
+    };
+    plan.emit = [&](const Record& record) {
+        writer->write(record);
+        file->drain();
+    };
+    plan.close_input = [&](const std::string& path, bool accepted) {
+        writer.reset();
+        bool kept = false;
+        if (accepted) {
+            std::string error;
+            kept = file->commit(error);
+            if (!kept) print_error(path + ": " + error);
+        } else {
+            file->abort();
+        }
+        file.reset();
+        return kept;
+    };
+    return run_inputs(config.input, plan);
+}
+
 }  // namespace
 
 ExitCode run_reduce(const ReduceConfig& config) {
+    if (config.in_place) return run_reduce_in_place(config);
     int fd = open_output(config.output_path);
     if (fd < 0) return ExitCode::usage;
     OutputSink sink(fd, fd != STDOUT_FILENO);

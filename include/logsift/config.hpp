@@ -62,6 +62,7 @@ struct ReduceCliOptions {
     std::string fields;
     bool header = false;
     std::string output;
+    bool in_place = false;
 };
 
 enum class Report { downloads, sources, summary };
@@ -123,6 +124,7 @@ struct ReduceConfig {
     std::vector<Column> columns;
     bool header = false;
     std::string output_path;  // empty: stdout
+    bool in_place = false;    // each input is replaced by its own records (no output_path)
 };
 
 struct AggregateConfig {
