@@ -3,6 +3,8 @@
 // and become InputError / error() text that never quotes the data.
 #include "logsift/input.hpp"
 
+#include "logsift/diag.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
@@ -43,6 +45,7 @@ class FdSource final : public ByteSource {
 
     std::size_t read(char* data, std::size_t size) override {
         for (;;) {
+            if (terminate_requested) return 0;  // SIGTERM: end here, as at end of input
             ssize_t got = ::read(fd_, data, size);
             if (got >= 0) return static_cast<std::size_t>(got);
             if (errno != EINTR) throw InputError{std::strerror(errno)};

@@ -3,6 +3,9 @@
 // format keeps one record on one line whatever bytes the fields hold.
 #include "logsift/output.hpp"
 
+#include "logsift/diag.hpp"
+
+#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -206,6 +209,16 @@ void OutputSink::flush() {
         return;
     }
     if (fd_ < 0) return;
+    if (reopen_requested && !reopen_path_.empty() && owns_fd_) {
+        // Whatever the buffer holds was formatted since the last wait for input, after the
+        // signal in a live pipeline: it belongs in the new file.
+        reopen_requested = 0;
+        int fd = ::open(reopen_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+        if (fd < 0) throw OutputError{std::strerror(errno)};
+        if (::close(std::exchange(fd_, fd)) != 0 && errno != EINTR) {
+            throw OutputError{std::strerror(errno)};
+        }
+    }
     // Emptied first: after a failed write the bytes cannot be delivered, and the destructor
     // must not try again.
     std::size_t size = std::exchange(used_, 0);

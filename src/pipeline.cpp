@@ -36,6 +36,13 @@ extern "C" void on_interrupt(int) {
     _exit(static_cast<int>(ExitCode::interrupted));
 }
 
+extern "C" void on_terminate(int) {
+    terminate_requested = 1;
+}
+extern "C" void on_hangup(int) {
+    reopen_requested = 1;
+}
+
 // Lines sampled to pick a preset: enough to outvote a few odd lines at the top of a file.
 constexpr std::size_t detect_max_lines = 2000;
 constexpr std::size_t detect_max_bytes = 4 << 20;
@@ -723,6 +730,11 @@ void install_signal_handlers() {
     action.sa_handler = on_interrupt;
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, nullptr);
+    // Without SA_RESTART, so that a read waiting on a pipe returns and sees the request.
+    action.sa_handler = on_terminate;
+    sigaction(SIGTERM, &action, nullptr);
+    action.sa_handler = on_hangup;
+    sigaction(SIGHUP, &action, nullptr);
 }
 
 namespace {
@@ -801,6 +813,8 @@ ExitCode run_reduce(const ReduceConfig& config) {
     int fd = open_output(config.output_path);
     if (fd < 0) return ExitCode::usage;
     OutputSink sink(fd, fd != STDOUT_FILENO);
+    // Piped logging: logrotate moves the file, then sends SIGHUP.
+    if (!config.output_path.empty()) sink.reopen_on_hangup(config.output_path);
     const std::string output_name = config.output_path.empty() ? "<stdout>" : config.output_path;
     try {
         std::unique_ptr<RecordWriter> writer =

@@ -44,6 +44,9 @@ class OutputSink {
         buffer_[used_++] = c;
     }
     void flush();
+    // After SIGHUP (see diag.hpp), the next flush() writes what is buffered to the old file,
+    // then opens path again (created if missing) and writes on there. Only for -o FILE.
+    void reopen_on_hangup(std::string path) { reopen_path_ = std::move(path); }
     // flush() and, when the sink owns its descriptor, close it (reporting its errors).
     void close();
 
@@ -52,6 +55,7 @@ class OutputSink {
     int fd_;
     bool owns_fd_;
     std::string* memory_ = nullptr;
+    std::string reopen_path_;
     std::unique_ptr<char[]> buffer_;
     std::size_t capacity_;
     std::size_t used_ = 0;

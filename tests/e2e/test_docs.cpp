@@ -166,12 +166,13 @@ TEST_CASE("docs: the example scripts parse, and bash completion offers commands 
     }
     const std::string bin_dir = fs::path(LOGSIFT_BINARY).parent_path().string();
     auto complete = [&](const std::string& line) {
-        std::string script = "source '" + framework + "'; PATH='" + bin_dir + "':$PATH; source '" +
-                             examples + "logsift.bash-completion'; COMP_LINE='" + line +
-                             "'; COMP_POINT=${#COMP_LINE}; read -ra COMP_WORDS <<< \"$COMP_LINE\"; " +
-                             "[[ $COMP_LINE == *' ' ]] && COMP_WORDS+=(''); " +
-                             "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _logsift; " +
-                             "printf '%s\\n' \"${COMPREPLY[@]}\"";
+        std::string script =
+            "source '" + framework + "'; PATH='" + bin_dir + "':$PATH; source '" + examples +
+            "logsift.bash-completion'; COMP_LINE='" + line +
+            "'; COMP_POINT=${#COMP_LINE}; read -ra COMP_WORDS <<< \"$COMP_LINE\"; " +
+            "[[ $COMP_LINE == *' ' ]] && COMP_WORDS+=(''); " +
+            "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _logsift; " +
+            "printf '%s\\n' \"${COMPREPLY[@]}\"";
         return run_program("/bin/bash", {"-c", script}).out;
     };
     CHECK(complete("logsift sou") == "sources\n");
