@@ -128,6 +128,11 @@ std::variant<InputConfig, ConfigError> build_input_config(const InputOptions& op
     config.strict = options.strict;
     config.quiet = options.quiet;
     config.verbose = options.verbose;
+    // By default only for a person at a terminal watching files go by; never in pipes or cron.
+    config.progress = !options.no_progress &&
+                      (options.progress ||
+                       (!options.quiet && ::isatty(STDERR_FILENO) &&
+                        std::none_of(config.inputs.begin(), config.inputs.end(), is_live_input)));
     config.threads =
         options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
     if (config.threads > 256) return ConfigError{"--threads must be between 1 and 256"};

@@ -62,6 +62,10 @@ void add_input_options(CLI::App& command, logsift::InputOptions& options) {
     command.add_flag("-q,--quiet", options.quiet, "Print no statistics at the end");
     command.add_flag("-v,--verbose", options.verbose,
                      "Name the format chosen for each input and every skipped line");
+    command.add_flag("--progress", options.progress,
+                     "Show bytes read, lines/s and the time left on one stderr line (default: "
+                     "when stderr is a terminal and the inputs are files)");
+    command.add_flag("--no-progress", options.no_progress, "Never show the progress line");
     command
         .add_option("--threads", options.threads,
                     "Worker threads (default: one per core); 1 runs without threads")

@@ -23,6 +23,7 @@
 #include "logsift/inplace.hpp"
 #include "logsift/input.hpp"
 #include "logsift/output.hpp"
+#include "logsift/progress.hpp"
 #include "logsift/reduce.hpp"
 
 namespace logsift {
@@ -116,6 +117,7 @@ struct RunPlan {
 struct Run {
     const InputConfig& config;
     const RunPlan& plan;
+    Progress& progress;
     RecordFilter filter;                 // with time-of-day bounds resolved
     std::unique_ptr<AgentCache> agents;  // null when nothing needs the agent
     RunState state;
@@ -155,6 +157,17 @@ std::variant<const LogFormat*, InputOutcome> choose_format(const InputConfig& co
                    std::to_string(detection.lines) + " sample lines parsed)");
     }
     return &detection.best()->format;
+}
+
+// The size the progress line measures against: a plain file's; unknown for anything else,
+// since bytes_read() counts decoded bytes.
+std::uint64_t progress_total(const std::string& path, const LineReader& reader) {
+    struct stat info {};
+    if (path == "-" || reader.codec() != Codec::plain || ::stat(path.c_str(), &info) != 0 ||
+        !S_ISREG(info.st_mode)) {
+        return 0;
+    }
+    return static_cast<std::uint64_t>(info.st_size);
 }
 
 // Reads one input and calls emit for every reduced record the filters accept.
@@ -198,11 +211,13 @@ InputOutcome process_input(Run& run, const std::string& path,
     }
     const LogFormat& format = *std::get<const LogFormat*>(chosen);
     if (run.plan.flush && reader->live()) reader->on_wait(run.plan.flush);
+    run.progress.start_input(name, progress_total(path, *reader));
 
     Reducer reducer(config.reduce, format, run.agents.get());
     const bool filtering = !run.filter.empty() || !config.reduce.client_filter.empty();
     while (reader->next(line)) {
         ++state.lines;
+        run.progress.update(reader->bytes_read(), state.lines);
         std::optional<ScanError> error;
         if (line.overlong) {
             error = overlong;
@@ -397,6 +412,7 @@ class Slots {
 struct ParallelRun {
     const InputConfig& config;
     const RecordFilter& filter;
+    Progress* progress = nullptr;
     std::vector<std::string> names;
     WorkQueue<Chunk> chunks;
     WorkQueue<ChunkResult> results;
@@ -415,6 +431,7 @@ struct ParallelRun {
 void read_chunks(ParallelRun& run) {
     const InputConfig& config = run.config;
     std::uint64_t sequence = 0;
+    std::uint64_t lines_read = 0;
     for (std::size_t index = 0; index < config.inputs.size() && !run.stop; ++index) {
         const std::string& name = run.names[index];
         std::string open_error;
@@ -458,7 +475,9 @@ void read_chunks(ParallelRun& run) {
         }
         chunk.format = std::get<const LogFormat*>(chosen);
         const LogFormat* format = chunk.format;
+        run.progress->start_input(name, progress_total(config.inputs[index], *reader));
         while (reader->next(line)) {
+            run.progress->update(reader->bytes_read(), ++lines_read);
             if (line.overlong) {
                 chunk.overlong.push_back(in_chunk);
             } else {
@@ -544,8 +563,10 @@ void work_chunks(ParallelRun& run, ChunkWorker& worker) {
 // Runs the inputs on threads; commit receives each chunk's output in input order.
 InputOutcome run_parallel(const InputConfig& config, const RecordFilter& filter,
                           std::vector<std::unique_ptr<ChunkWorker>>& workers,
-                          const std::function<void(std::string&)>& commit, RunState& totals) {
+                          const std::function<void(std::string&)>& commit, RunState& totals,
+                          Progress& progress) {
     ParallelRun run(config, filter, 4 * workers.size());
+    run.progress = &progress;
     for (const std::string& path : config.inputs)
         run.names.push_back(display_name(path));
 
@@ -668,10 +689,11 @@ InputOutcome process_own_output(Run& run, const std::string& path) {
 ExitCode run_inputs(const InputConfig& config, const RunPlan& plan, RunState* totals = nullptr) {
     auto window = resolve_window(config);
     if (auto* status = std::get_if<ExitCode>(&window)) return *status;
-    Run run{config, plan, std::get<RecordFilter>(std::move(window)), nullptr, {}};
+    Progress progress(config.progress);
+    Run run{config, plan, progress, std::get<RecordFilter>(std::move(window)), nullptr, {}};
     RunState& state = run.state;
     if (plan.workers && !plan.workers->empty()) {
-        if (run_parallel(config, run.filter, *plan.workers, plan.commit, state) ==
+        if (run_parallel(config, run.filter, *plan.workers, plan.commit, state, progress) ==
             InputOutcome::stop_usage) {
             return ExitCode::usage;
         }
@@ -705,6 +727,7 @@ ExitCode run_inputs(const InputConfig& config, const RunPlan& plan, RunState* to
         }
     }
     if (totals) *totals = state;
+    progress.finish();
     plan.finish();
 
     print_statistics(config, state);

@@ -41,6 +41,8 @@ struct InputOptions {
     bool strict = false;
     bool quiet = false;
     bool verbose = false;
+    bool progress = false;
+    bool no_progress = false;
     unsigned threads = 0;  // 0: one per core
     std::string ua_regexes;
     std::string geoip;  // a .mmdb; empty: Debian's geoip-database
@@ -110,7 +112,8 @@ struct InputConfig {
     bool strict = false;
     bool quiet = false;
     bool verbose = false;
-    unsigned threads = 1;  // worker threads; 1 runs everything on the calling thread
+    bool progress = false;  // a progress line on stderr (a terminal, unless asked for)
+    unsigned threads = 1;   // worker threads; 1 runs everything on the calling thread
     RecordFilter filter;
     std::optional<TimeBound> since;  // resolved into filter.since once the log's day is known
     std::optional<TimeBound> until;

@@ -221,3 +221,34 @@ TEST_CASE("reduce: NUL bytes and invalid UTF-8 never stop a run") {
     // The byte 0xE9 is not UTF-8: it is written as U+00E9; the NUL as \u0000.
     CHECK(first["resource"] == std::string("/caf\xc3\xa9/a") + std::string(1, '\0') + "b");
 }
+
+TEST_CASE("reduce: --progress draws one line on stderr and erases it; never without a terminal") {
+    TempDir dir;
+    std::string big;
+    std::string sample = read_file(data("codecs/sample.log"));
+    for (int i = 0; i < 60000; ++i)
+        big += sample;
+    std::string path = (dir / "big.log").string();
+    write_file(path, big);
+
+    // The tests' stderr is a file, not a terminal: no progress unless asked for.
+    Result plain = logsift({"reduce", "--threads", "1", "-o", "/dev/null", path});
+    CHECK(plain.err == "logsift: 300000 lines read, 300000 parsed, 0 skipped\n");
+
+    Result asked = logsift({"reduce", "--threads", "1", "--progress", "-o", "/dev/null", path});
+    CHECK(asked.status == 0);
+    const std::string stats = "logsift: 300000 lines read, 300000 parsed, 0 skipped\n";
+    REQUIRE(asked.err.size() >= stats.size());
+    CHECK(asked.err.substr(asked.err.size() - stats.size()) == stats);
+    std::string before = asked.err.substr(0, asked.err.size() - stats.size());
+    if (!before.empty()) {
+        // Each redraw starts with a carriage return; the last one erases the line.
+        CHECK(before.front() == '\r');
+        CHECK(before.find("big.log: ") != std::string::npos);
+        CHECK(before.find("lines/s") != std::string::npos);
+        CHECK(before.substr(before.size() - 4) == "\r\033[K");
+    }
+    Result off = logsift(
+        {"reduce", "--threads", "1", "--progress", "--no-progress", "-o", "/dev/null", path});
+    CHECK(off.err == stats);
+}
