@@ -47,12 +47,16 @@ std::optional<Dimension> dimension_from_name(std::string_view name) {
 }
 
 std::optional<std::string> Summary::merge(const Summary& other) {
+    return merge(Summary(other));
+}
+
+std::optional<std::string> Summary::merge(Summary&& other) {
     if (!add_checked(lines_read, other.lines_read) ||
         !add_checked(lines_parsed, other.lines_parsed)) {
         return "line counts overflow";
     }
-    for (const auto& [key, row] : other.downloads) {
-        auto [it, inserted] = downloads.try_emplace(key, row);
+    for (auto& [key, row] : other.downloads) {
+        auto [it, inserted] = downloads.try_emplace(key, std::move(row));
         if (inserted) continue;
         if (!add_checked(it->second.requests, row.requests) ||
             !add_checked(it->second.bytes, row.bytes)) {
@@ -60,34 +64,53 @@ std::optional<std::string> Summary::merge(const Summary& other) {
         }
         it->second.clients.merge(row.clients);
     }
-    for (const auto& [key, row] : other.sources) {
-        auto [it, inserted] = sources.try_emplace(key, row);
+    other.downloads.clear();
+    for (auto& [key, row] : other.sources) {
+        auto [it, inserted] = sources.try_emplace(key, std::move(row));
         if (inserted) continue;
         if (!add_checked(it->second.requests, row.requests)) return "source counts overflow";
         it->second.clients.merge(row.clients);
     }
+    other.sources.clear();
     return std::nullopt;
 }
 
 Aggregator::Aggregator(const SummarySettings& settings, const DownloadRules& rules,
                        std::vector<std::string> site_hosts)
-    : rules_(rules), site_hosts_(std::move(site_hosts)) {
-    summary_.settings = settings;
-}
+    : rules_(rules), site_hosts_(std::move(site_hosts)), settings_(settings) {}
 
-std::string_view Aggregator::period_label(const Record& record) {
-    if (summary_.settings.period == Period::all) return "all";
-    if (!record.logged_time) return "unknown";
-    const Timestamp& time = *record.logged_time;
-    // Periods are whole hours in every offset in use, so the hour decides the label.
-    std::int64_t bucket = (time.seconds + std::int64_t{time.offset_minutes} * 60) / 3600;
-    if (bucket != last_bucket_ || time.offset_minutes != last_offset_) {
-        period_size_ =
-            format_period(time, summary_.settings.period, summary_.settings.utc, period_);
+Aggregator::PeriodRows& Aggregator::period_rows(const Record& record) {
+    char label[16];
+    std::string_view name;
+    if (settings_.period == Period::all) {
+        if (current_) return *current_;
+        name = "all";
+    } else if (!record.logged_time) {
+        name = "unknown";
+        last_known_ = false;
+    } else {
+        const Timestamp& time = *record.logged_time;
+        std::int64_t bucket = (time.seconds + std::int64_t{time.offset_minutes} * 60) / 3600;
+        if (current_ && last_known_ && bucket == last_bucket_ &&
+            time.offset_minutes == last_offset_) {
+            return *current_;
+        }
         last_bucket_ = bucket;
         last_offset_ = time.offset_minutes;
+        last_known_ = true;
+        name = {label, format_period(time, settings_.period, settings_.utc, label)};
     }
-    return {period_, period_size_};
+    if (current_ && current_->label == name) return *current_;
+    // Few periods per run (days of a log): a linear search is enough.
+    auto found = std::find_if(periods_.begin(), periods_.end(),
+                              [&](const auto& rows) { return rows->label == name; });
+    if (found == periods_.end()) {
+        periods_.push_back(std::make_unique<PeriodRows>());
+        periods_.back()->label = name;
+        found = periods_.end() - 1;
+    }
+    current_ = found->get();
+    return *current_;
 }
 
 std::optional<DownloadMatch> Aggregator::match_download(std::string_view resource) {
@@ -112,60 +135,42 @@ std::optional<DownloadMatch> Aggregator::match_download(std::string_view resourc
                          resource.substr(cached.version_at, cached.version_size)};
 }
 
-void Aggregator::add_source(std::string_view period, Dimension dimension, std::string_view value,
+void Aggregator::add_source(PeriodRows& rows, Dimension dimension, std::string_view value,
                             std::uint64_t client) {
-    // Consecutive records share most values of the small dimensions (agent class, status
-    // class, often the agent and country): compare with the last row of the dimension before
-    // hashing. Rows of an unordered_map keep their address when it grows.
-    LastRow& last = last_rows_[static_cast<std::size_t>(dimension)];
-    SourceRow* row = nullptr;
-    if (last.row && last.row->value == value && last.row->period == period) {
-        row = last.row;
-    } else {
-        key_.assign(period).push_back('\0');
-        key_.append(dimension_name(dimension)).push_back('\0');
-        key_.append(value);
-        auto it = summary_.sources.find(std::string_view(key_));
-        if (it == summary_.sources.end()) {
-            SourceRow fresh;
-            fresh.period = period;
-            fresh.dimension = dimension;
-            fresh.value = value;
-            it = summary_.sources.emplace(key_, std::move(fresh)).first;
-        }
-        row = &it->second;
-        last.row = row;
+    auto index = static_cast<std::size_t>(dimension);
+    auto*& last = rows.last[index];
+    if (!last || last->first != value) {
+        StringMap<Counts>& table = rows.sources[index];
+        auto it = table.find(value);
+        if (it == table.end()) it = table.emplace(std::string(value), Counts{}).first;
+        last = &*it;
     }
-    ++row->requests;
-    row->clients.add(client);
+    ++last->second.requests;
+    last->second.clients.add(client);
 }
 
 void Aggregator::add(const Record& record) {
-    ++summary_.lines_parsed;
-    std::string_view period = period_label(record);
+    ++lines_parsed_;
+    PeriodRows& rows = period_rows(record);
 
     // One client: the network and the software it ran, as far as the log can tell them apart.
-    key_.assign(record.network).push_back('\0');
-    key_.append(record.agent).push_back('\0');
-    key_.append(record.agent_version);
-    const std::uint64_t client = stable_hash(key_);
+    client_key_.assign(record.network).push_back('\0');
+    client_key_.append(record.agent).push_back('\0');
+    client_key_.append(record.agent_version);
+    const std::uint64_t client = stable_hash(client_key_);
 
     bool download_status = record.status && (*record.status == 200 || *record.status == 206);
-    bool counted_agent = summary_.settings.include_bots || record.agent_class != "bot";
+    bool counted_agent = settings_.include_bots || record.agent_class != "bot";
     if (record.method == "GET" && download_status && counted_agent) {
         if (std::optional<DownloadMatch> match = match_download(record.resource)) {
-            key_.assign(period).push_back('\0');
-            key_.append(record.resource);
-            auto it = summary_.downloads.find(std::string_view(key_));
-            if (it == summary_.downloads.end()) {
-                DownloadRow row;
-                row.period = period;
-                row.resource = record.resource;
-                row.product = match->product;
-                row.version = match->version;
-                it = summary_.downloads.emplace(key_, std::move(row)).first;
+            auto it = rows.downloads.find(record.resource);
+            if (it == rows.downloads.end()) {
+                DownloadCounts fresh;
+                fresh.product = match->product;
+                fresh.version = match->version;
+                it = rows.downloads.emplace(std::string(record.resource), std::move(fresh)).first;
             }
-            DownloadRow& row = it->second;
+            DownloadCounts& row = it->second;
             ++row.requests;
             row.bytes += record.bytes.value_or(0);
             row.clients.add(client);
@@ -177,22 +182,68 @@ void Aggregator::add(const Record& record) {
         for (const std::string& host : site_hosts_) {
             own = own || equals_ignoring_case(record.referrer_host, host);
         }
-        if (!own) add_source(period, Dimension::referrer_host, record.referrer_host, client);
+        if (!own) add_source(rows, Dimension::referrer_host, record.referrer_host, client);
     }
-    if (!record.network.empty()) add_source(period, Dimension::network, record.network, client);
-    if (!record.country.empty()) add_source(period, Dimension::country, record.country, client);
+    if (!record.network.empty()) add_source(rows, Dimension::network, record.network, client);
+    if (!record.country.empty()) add_source(rows, Dimension::country, record.country, client);
     if (!record.agent.empty()) {
         agent_.assign(record.agent);
         if (!record.agent_version.empty()) agent_.append(" ").append(record.agent_version);
-        add_source(period, Dimension::agent, agent_, client);
+        add_source(rows, Dimension::agent, agent_, client);
     }
     if (!record.agent_class.empty()) {
-        add_source(period, Dimension::agent_class, record.agent_class, client);
+        add_source(rows, Dimension::agent_class, record.agent_class, client);
     }
     if (record.status) {
         char status_class[3] = {static_cast<char>('0' + *record.status / 100 % 10), 'x', 'x'};
-        add_source(period, Dimension::status_class, {status_class, 3}, client);
+        add_source(rows, Dimension::status_class, {status_class, 3}, client);
     }
+}
+
+Summary Aggregator::take_summary() {
+    Summary summary;
+    summary.settings = settings_;
+    summary.lines_parsed = lines_parsed_;
+    std::string key;
+    // Row by row, each table freed as soon as it is moved: the keyed copy never doubles memory.
+    for (auto& period : periods_) {
+        for (auto& [resource, counts] : period->downloads) {
+            key.assign(period->label).push_back('\0');
+            key.append(resource);
+            DownloadRow row;
+            row.period = period->label;
+            row.resource = resource;
+            row.product = std::move(counts.product);
+            row.version = std::move(counts.version);
+            row.requests = counts.requests;
+            row.bytes = counts.bytes;
+            row.clients = std::move(counts.clients);
+            summary.downloads.emplace(key, std::move(row));
+        }
+        StringMap<DownloadCounts>().swap(period->downloads);
+        for (std::size_t index = 0; index < dimension_count; ++index) {
+            auto dimension = static_cast<Dimension>(index);
+            StringMap<Counts>& table = period->sources[index];
+            summary.sources.reserve(summary.sources.size() + table.size());
+            for (auto& [value, counts] : table) {
+                key.assign(period->label).push_back('\0');
+                key.append(dimension_name(dimension)).push_back('\0');
+                key.append(value);
+                SourceRow row;
+                row.period = period->label;
+                row.dimension = dimension;
+                row.value = value;
+                row.requests = counts.requests;
+                row.clients = std::move(counts.clients);
+                summary.sources.emplace(key, std::move(row));
+            }
+            StringMap<Counts>().swap(table);
+        }
+    }
+    periods_.clear();
+    current_ = nullptr;
+    lines_parsed_ = 0;
+    return summary;
 }
 
 std::string settings_mismatch(const SummarySettings& a, const SummarySettings& b) {

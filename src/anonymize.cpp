@@ -292,6 +292,17 @@ std::size_t scheme_length(std::string_view text) {
 
 constexpr std::size_t max_host_length = 253;  // DNS limit for a name in text form
 
+// string_view::find_first_of runs memchr over the set for every byte of the text; with sets
+// of two or three bytes a plain comparison is several times cheaper, and this runs on every
+// resource and referrer.
+template <char... Set>
+std::size_t find_any(std::string_view text, std::size_t from = 0) {
+    for (std::size_t i = from; i < text.size(); ++i) {
+        if (((text[i] == Set) || ...)) return i;
+    }
+    return std::string_view::npos;
+}
+
 }  // namespace
 
 std::optional<IpAddress> parse_ip(std::string_view text) {
@@ -438,7 +449,7 @@ std::string_view reduce_resource(std::string_view target, bool keep_query) {
     std::string_view path = target;
     if (std::size_t scheme = scheme_length(target); scheme != 0) {
         // Absolute form: the authority (host, port, maybe user info) is not part of the path.
-        std::size_t path_start = target.find_first_of("/?#", scheme);
+        std::size_t path_start = find_any<'/', '?', '#'>(target, scheme);
         if (path_start == std::string_view::npos || target[path_start] != '/') {
             // "http://host?q": there is no '/' in the input to keep the query after, so the
             // path alone is returned even with keep_query.
@@ -448,7 +459,7 @@ std::string_view reduce_resource(std::string_view target, bool keep_query) {
     }
     // Cut even CONNECT authorities and other odd targets: they have no query, and when one
     // does, it is personal data all the same.
-    std::size_t cut = path.find_first_of(keep_query ? "#" : "?#");
+    std::size_t cut = keep_query ? path.find('#') : find_any<'?', '#'>(path);
     if (cut != std::string_view::npos) path = path.substr(0, cut);
     return path;
 }
@@ -462,7 +473,7 @@ std::size_t reduce_referrer(std::string_view referrer, char* out) {
         if (start == 0) return 0;  // "-", "", "foo", "/relative": not a URL
     }
     std::string_view authority = referrer.substr(start);
-    authority = authority.substr(0, authority.find_first_of("/?#"));
+    authority = authority.substr(0, find_any<'/', '?', '#'>(authority));
     if (std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
         authority = authority.substr(at + 1);
     }

@@ -535,6 +535,30 @@ bool is_port(std::string_view text) {
     return !text.empty() && text.size() <= 5 && std::all_of(text.begin(), text.end(), is_digit);
 }
 
+// Literal separators are a few bytes long: comparing them inline beats the out-of-line
+// string_view::compare and find that the scan would otherwise call several times per line.
+bool has_at(std::string_view line, std::size_t pos, std::string_view literal) {
+    if (pos > line.size() || line.size() - pos < literal.size()) return false;
+    for (std::size_t k = 0; k < literal.size(); ++k) {
+        if (line[pos + k] != literal[k]) return false;
+    }
+    return true;
+}
+
+// The first occurrence of a non-empty literal at or after pos, or npos.
+std::size_t find_literal(std::string_view line, std::size_t pos, std::string_view literal) {
+    if (literal.empty()) return pos <= line.size() ? pos : std::string_view::npos;
+    while (pos + literal.size() <= line.size()) {
+        const auto* hit = static_cast<const char*>(
+            std::memchr(line.data() + pos, literal[0], line.size() - literal.size() + 1 - pos));
+        if (!hit) break;
+        pos = static_cast<std::size_t>(hit - line.data());
+        if (has_at(line, pos, literal)) return pos;
+        ++pos;
+    }
+    return std::string_view::npos;
+}
+
 // Where a quoted field ends: the first quote that is not escaped and starts `follow`.
 struct QuotedEnd {
     std::size_t end = std::string_view::npos;
@@ -542,20 +566,27 @@ struct QuotedEnd {
 };
 
 QuotedEnd find_quoted_end(std::string_view line, std::size_t pos, std::string_view follow) {
-    while (pos < line.size()) {
-        char c = line[pos];
-        if (c == '\\') {
-            pos += 2;
+    // memchr over the quoted text rather than a byte loop: user agents and request lines are
+    // most of a line's bytes, and escapes in them are rare.
+    const char* const begin = line.data();
+    const char* const end = begin + line.size();
+    const char* at = begin + pos;
+    while (at < end) {
+        const auto* quote = static_cast<const char*>(std::memchr(at, '"', end - at));
+        const char* stop = quote ? quote : end;
+        const auto* escape = static_cast<const char*>(std::memchr(at, '\\', stop - at));
+        if (escape) {
+            at = escape + 2;  // the escaped byte, even a quote, is part of the field
             continue;
         }
-        if (c == '"') {
-            std::string_view rest = line.substr(pos);
-            if (rest.starts_with(follow)) return {pos, false};
-            if (rest.size() < follow.size() && follow.starts_with(rest)) {
-                return {std::string_view::npos, true};
-            }
+        if (!quote) break;
+        const auto quote_at = static_cast<std::size_t>(quote - begin);
+        if (has_at(line, quote_at, follow)) return {quote_at, false};
+        std::string_view rest(quote, end - quote);
+        if (rest.size() < follow.size() && follow.starts_with(rest)) {
+            return {std::string_view::npos, true};
         }
-        ++pos;
+        at = quote + 1;
     }
     return {};
 }
@@ -698,11 +729,11 @@ std::optional<ScanError> LogFormat::scan(std::string_view line, Fields& fields) 
     for (std::size_t i = 0; i < count; ++i) {
         const Step& step = steps_[i];
         if (step.type == StepType::literal) {
-            std::string_view rest = line.substr(pos);
-            if (rest.starts_with(step.literal)) {
+            if (has_at(line, pos, step.literal)) {
                 pos += step.literal.size();
                 continue;
             }
+            std::string_view rest = line.substr(pos);
             bool cut = rest.size() < step.literal.size() && step.literal.starts_with(rest);
             return ScanError{cut ? "line ends early" : "missing separator", pos + 1};
         }
@@ -720,7 +751,7 @@ std::optional<ScanError> LogFormat::scan(std::string_view line, Fields& fields) 
             if (found.end == npos) return ScanError{"unterminated quoted field", pos + 1};
             end = found.end;
         } else {
-            end = line.find(steps_[next].literal, pos);
+            end = find_literal(line, pos, steps_[next].literal);
             if (end == npos) {
                 return ScanError{pos >= line.size() ? "line ends early" : "missing separator",
                                  pos + 1};

@@ -3,6 +3,7 @@
 #include "logsift/pipeline.hpp"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -565,6 +566,11 @@ InputOutcome run_parallel(const InputConfig& config, const RecordFilter& filter,
                           std::vector<std::unique_ptr<ChunkWorker>>& workers,
                           const std::function<void(std::string&)>& commit, RunState& totals,
                           Progress& progress) {
+    // One malloc arena for every thread: the hot path allocates only for new rows, so there is
+    // little to contend for, while an arena per thread keeps each thread's freed pages (its
+    // aggregate tables, once merged) out of reach of the others: about 35 MiB more peak RSS
+    // on a 5M-line summary.
+    ::mallopt(M_ARENA_MAX, 1);
     ParallelRun run(config, filter, 4 * workers.size());
     run.progress = &progress;
     for (const std::string& path : config.inputs)
@@ -787,7 +793,7 @@ class AggregateWorker final : public ChunkWorker {
     void begin(std::string&) override {}
     void add(const Record& record) override { aggregator_.add(record); }
     void end() override {}
-    Summary& summary() { return aggregator_.summary(); }
+    Summary take_summary() { return aggregator_.take_summary(); }
 
   private:
     Aggregator aggregator_;
@@ -956,7 +962,7 @@ std::optional<Summary> read_summaries(const std::vector<std::string>& paths) {
                         "setting is equal");
             return std::nullopt;
         }
-        if (auto overflow = merged->merge(summary)) {
+        if (auto overflow = merged->merge(std::move(summary))) {
             print_error(name + ": " + *overflow);
             return std::nullopt;
         }
@@ -1005,15 +1011,19 @@ ExitCode run_aggregate(const AggregateConfig& config) {
         RunState totals;
         status = run_inputs(config.input, plan, &totals);
         if (status == ExitCode::usage) return status;
-        summary = std::move(aggregator.summary());
+        summary = aggregator.take_summary();
         for (auto& worker : workers) {
-            if (auto overflow = summary.merge(static_cast<AggregateWorker&>(*worker).summary())) {
+            Summary part = static_cast<AggregateWorker&>(*worker).take_summary();
+            if (auto overflow = summary.merge(std::move(part))) {
                 print_error(*overflow);
                 return ExitCode::input_error;
             }
         }
         summary.lines_read = totals.lines;
         summary.lines_parsed = totals.parsed;
+        // The workers' tables were freed in their threads' malloc arenas, which glibc keeps
+        // for reuse by those threads only: give the pages back before the report needs more.
+        ::malloc_trim(0);
     }
 
     ExitCode written = write_output(config.output_path, [&](OutputSink& sink) {

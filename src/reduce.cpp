@@ -2,6 +2,8 @@
 // (network, host, path, time bucket) in a buffer owned by the Reducer; the rest is dropped.
 #include "logsift/reduce.hpp"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstring>
@@ -89,6 +91,38 @@ std::string_view Reducer::reduce_time(std::string_view text, Timestamp& logged) 
 }
 
 std::size_t Reducer::reduce_network(const Fields& fields, Record& record) {
+    // The memo holds answers that depend on the written address alone.
+    const bool memo_applies = options_.client_source == ClientSource::remote &&
+                              fields.has(FieldKind::client) &&
+                              fields.get(FieldKind::client).size() <= ClientMemo{}.text.size();
+    ClientMemo* memo = nullptr;
+    if (memo_applies) {
+        std::string_view text = fields.get(FieldKind::client);
+        if (client_memo_.empty()) client_memo_.resize(client_memo_size);
+        memo = &client_memo_[XXH3_64bits(text.data(), text.size()) % client_memo_size];
+        if (memo->valid && memo->text_size == text.size() &&
+            std::memcmp(memo->text.data(), text.data(), text.size()) == 0) {
+            record.client_selected = memo->selected;
+            record.country = memo->country;
+            std::memcpy(network_buffer_.data(), memo->network.data(), memo->network_size);
+            return memo->network_size;
+        }
+    }
+    const std::size_t size = reduce_network_uncached(fields, record);
+    if (memo) {
+        std::string_view text = fields.get(FieldKind::client);
+        memo->valid = size <= memo->network.size();
+        std::memcpy(memo->text.data(), text.data(), text.size());
+        memo->text_size = static_cast<std::uint8_t>(text.size());
+        memo->selected = record.client_selected;
+        memo->country = record.country;
+        memo->network_size = static_cast<std::uint8_t>(std::min(size, memo->network.size()));
+        std::memcpy(memo->network.data(), network_buffer_.data(), memo->network_size);
+    }
+    return size;
+}
+
+std::size_t Reducer::reduce_network_uncached(const Fields& fields, Record& record) {
     std::optional<IpAddress> address;
     if (options_.client_source == ClientSource::forwarded && fields.has(FieldKind::forwarded_for)) {
         address =

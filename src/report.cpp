@@ -4,37 +4,55 @@
 #include "logsift/report.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
 namespace logsift {
 namespace {
 
-struct Line {
-    std::vector<std::string> cells;
-};
+// A report is produced group by group and written as it is produced, never held whole: a
+// sources report has a row per network, and holding every row as text would cost more memory
+// than the summary. A table that aligns its columns runs the producer twice (widths, then
+// rows) rather than keep the rows.
+using Cells = std::vector<std::string_view>;
+using LineVisitor = std::function<void(const Cells&)>;
 
 struct Table {
-    std::vector<std::string> header;
+    std::vector<std::string_view> header;
     std::vector<bool> numeric;  // per column: numbers are right-aligned and unquoted in JSON
-    std::vector<Line> lines;
+    std::function<void(const LineVisitor&)> lines;
 };
 
-std::string number(std::uint64_t value) {
+// Room for a number's decimal digits; the view stays valid while the buffer lives.
+struct Number {
     char text[24];
-    auto end = std::to_chars(text, text + sizeof text, value).ptr;
-    return std::string(text, end);
-}
+    std::string_view view;
+    explicit Number(std::uint64_t value)
+        : view(text, static_cast<std::size_t>(std::to_chars(text, text + sizeof text, value).ptr -
+                                              text)) {}
+};
 
-// Rows in one group, before folding: the key cells, the counts and the clients sketch.
+// Rows in one group, before folding: the key cells (views into the summary, or
+// other_label), the counts and the clients sketch. A row taken as it is borrows the summary's
+// sketch; only rows that merge several (grouped downloads, (other)) own one. Copying every
+// sketch would cost as much memory again as the summary itself.
 struct Pending {
-    std::vector<std::string> key;
+    std::array<std::string_view, 2> key{};
     std::uint64_t requests = 0;
     std::uint64_t bytes = 0;
-    DistinctCounter clients;
-    std::uint64_t estimate =
-        0;  // of clients, once the row is complete: a sketch's costs 4096 steps
+    const DistinctCounter* borrowed = nullptr;
+    std::unique_ptr<DistinctCounter> owned;
+    std::uint64_t estimate = 0;  // of clients, once the row is complete: a sketch costs 4096 steps
+
+    const DistinctCounter& clients() const { return borrowed ? *borrowed : *owned; }
+    DistinctCounter& own() {
+        if (!owned) owned = std::make_unique<DistinctCounter>();
+        return *owned;
+    }
 };
 
 // Folds rows under k clients into one (other) row, drops an (other) that is still under k,
@@ -42,10 +60,11 @@ struct Pending {
 std::vector<Pending> settle(std::vector<Pending> rows, std::size_t key_width,
                             const ReportOptions& options) {
     for (Pending& row : rows)
-        row.estimate = row.clients.estimate();
+        row.estimate = row.clients().estimate();
     if (options.min_clients > 0) {
         Pending other;
-        other.key.assign(key_width, other_label);
+        for (std::size_t i = 0; i < key_width; ++i)
+            other.key[i] = other_label;
         bool folded = false;
         std::vector<Pending> kept;
         for (Pending& row : rows) {
@@ -55,17 +74,17 @@ std::vector<Pending> settle(std::vector<Pending> rows, std::size_t key_width,
             }
             other.requests += row.requests;
             other.bytes += row.bytes;
-            other.clients.merge(row.clients);
+            other.own().merge(row.clients());
             folded = true;
         }
-        other.estimate = other.clients.estimate();
+        other.estimate = other.own().estimate();
         if (folded && other.estimate >= options.min_clients) kept.push_back(std::move(other));
         rows = std::move(kept);
     }
     // (other) closes its group whatever its size: it is not a value to rank.
     std::sort(rows.begin(), rows.end(), [](const Pending& a, const Pending& b) {
-        bool a_other = !a.key.empty() && a.key.front() == other_label;
-        bool b_other = !b.key.empty() && b.key.front() == other_label;
+        bool a_other = a.key.front() == other_label;
+        bool b_other = b.key.front() == other_label;
         if (a_other != b_other) return b_other;
         if (a.estimate != b.estimate) return a.estimate > b.estimate;
         if (a.requests != b.requests) return a.requests > b.requests;
@@ -98,42 +117,52 @@ Table downloads_table(const Summary& summary, const ReportOptions& options) {
 
     // period -> key -> merged row. Grouping by product or version unions the clients of the
     // resources in the group: one client fetching two files of one release counts once.
-    std::map<std::string, std::map<std::vector<std::string>, Pending>> groups;
+    using Key = std::array<std::string_view, 2>;
+    std::map<std::string_view, std::map<Key, Pending>> groups;
     for (const auto& [key, row] : summary.downloads) {
-        std::vector<std::string> group_key;
+        Key group_key{};
+        std::string_view product =
+            row.product.empty() ? std::string_view(other_label) : std::string_view(row.product);
         switch (options.by) {
             case DownloadGrouping::resource:
-                group_key = {row.resource};
+                group_key = {row.resource, {}};
                 break;
             case DownloadGrouping::product:
-                group_key = {row.product.empty() ? std::string(other_label) : row.product};
+                group_key = {product, {}};
                 break;
             case DownloadGrouping::version:
-                group_key = {row.product.empty() ? std::string(other_label) : row.product,
-                             row.version};
+                group_key = {product, row.version};
                 break;
         }
         Pending& pending = groups[row.period][group_key];
         pending.key = group_key;
         pending.requests += row.requests;
         pending.bytes += row.bytes;
-        pending.clients.merge(row.clients);
+        pending.own().merge(row.clients);
     }
-    for (auto& [period, rows] : groups) {
-        std::vector<Pending> list;
-        for (auto& [key, pending] : rows)
-            list.push_back(std::move(pending));
-        for (Pending& row : settle(std::move(list), key_width, options)) {
-            Line line;
-            line.cells.push_back(period);
-            for (std::string& cell : row.key)
-                line.cells.push_back(std::move(cell));
-            line.cells.push_back(number(row.estimate));
-            line.cells.push_back(number(row.requests));
-            line.cells.push_back(number(row.bytes));
-            table.lines.push_back(std::move(line));
+    auto shared_groups = std::make_shared<decltype(groups)>(std::move(groups));
+    table.lines = [shared_groups, key_width, &options](const LineVisitor& visit) {
+        Cells cells;
+        for (auto& [period, rows] : *shared_groups) {
+            std::vector<Pending> list;
+            for (auto& [key, pending] : rows) {
+                Pending copy;
+                copy.key = pending.key;
+                copy.requests = pending.requests;
+                copy.bytes = pending.bytes;
+                copy.borrowed = &pending.clients();
+                list.push_back(std::move(copy));
+            }
+            for (const Pending& row : settle(std::move(list), key_width, options)) {
+                Number downloads(row.estimate), requests(row.requests), bytes(row.bytes);
+                cells.assign({period});
+                for (std::size_t i = 0; i < key_width; ++i)
+                    cells.push_back(row.key[i]);
+                cells.insert(cells.end(), {downloads.view, requests.view, bytes.view});
+                visit(cells);
+            }
         }
-    }
+    };
     return table;
 }
 
@@ -146,26 +175,33 @@ Table sources_table(const Summary& summary, const ReportOptions& options) {
         for (std::size_t i = 0; i < dimension_count; ++i)
             dimensions.push_back(Dimension(i));
     }
-    // (period, dimension order) -> rows
-    std::map<std::pair<std::string, std::size_t>, std::vector<Pending>> groups;
+    // (period, dimension order) -> rows; each group's Pending rows exist only while it prints.
+    using Groups =
+        std::map<std::pair<std::string_view, std::size_t>, std::vector<const SourceRow*>>;
+    auto groups = std::make_shared<Groups>();
     for (const auto& [key, row] : summary.sources) {
         auto position = std::find(dimensions.begin(), dimensions.end(), row.dimension);
         if (position == dimensions.end()) continue;
-        Pending pending;
-        pending.key = {row.value};
-        pending.requests = row.requests;
-        pending.clients = row.clients;
-        groups[{row.period, static_cast<std::size_t>(position - dimensions.begin())}].push_back(
-            std::move(pending));
+        (*groups)[{row.period, static_cast<std::size_t>(position - dimensions.begin())}].push_back(
+            &row);
     }
-    for (auto& [group, rows] : groups) {
-        for (Pending& row : settle(std::move(rows), 1, options)) {
-            Line line;
-            line.cells = {group.first, std::string(dimension_name(dimensions[group.second])),
-                          std::move(row.key.front()), number(row.requests), number(row.estimate)};
-            table.lines.push_back(std::move(line));
+    table.lines = [groups, dimensions, &options](const LineVisitor& visit) {
+        Cells cells;
+        for (const auto& [group, rows] : *groups) {
+            std::vector<Pending> list(rows.size());
+            for (std::size_t i = 0; i < rows.size(); ++i) {
+                list[i].key = {rows[i]->value, {}};
+                list[i].requests = rows[i]->requests;
+                list[i].borrowed = &rows[i]->clients;
+            }
+            for (const Pending& row : settle(std::move(list), 1, options)) {
+                Number requests(row.requests), clients(row.estimate);
+                cells.assign({group.first, dimension_name(dimensions[group.second]), row.key[0],
+                              requests.view, clients.view});
+                visit(cells);
+            }
         }
-    }
+    };
     return table;
 }
 
@@ -191,16 +227,17 @@ void append_table_cell(OutputSink& sink, std::string_view cell) {
 
 void write_table(const Table& table, const char* name, const ReportOptions& options,
                  OutputSink& sink) {
+    const Cells header(table.header.begin(), table.header.end());
     switch (options.format) {
         case ReportFormat::table: {
-            std::vector<std::size_t> widths(table.header.size());
-            for (std::size_t i = 0; i < table.header.size(); ++i) {
-                widths[i] = display_width(table.header[i]);
-                for (const Line& line : table.lines) {
-                    widths[i] = std::max(widths[i], display_width(line.cells[i]));
-                }
-            }
-            auto print_row = [&](const std::vector<std::string>& cells) {
+            std::vector<std::size_t> widths(header.size());
+            auto measure = [&](const Cells& cells) {
+                for (std::size_t i = 0; i < cells.size(); ++i)
+                    widths[i] = std::max(widths[i], display_width(cells[i]));
+            };
+            measure(header);
+            table.lines(measure);
+            auto print_row = [&](const Cells& cells) {
                 for (std::size_t i = 0; i < cells.size(); ++i) {
                     std::size_t pad = widths[i] - display_width(cells[i]);
                     bool last = i + 1 == cells.size();
@@ -217,15 +254,14 @@ void write_table(const Table& table, const char* name, const ReportOptions& opti
                 }
                 sink.append('\n');
             };
-            print_row(table.header);
-            for (const Line& line : table.lines)
-                print_row(line.cells);
+            print_row(header);
+            table.lines(print_row);
             break;
         }
         case ReportFormat::tsv:
         case ReportFormat::csv: {
             bool tsv = options.format == ReportFormat::tsv;
-            auto print_row = [&](const std::vector<std::string>& cells) {
+            auto print_row = [&](const Cells& cells) {
                 for (std::size_t i = 0; i < cells.size(); ++i) {
                     if (i > 0) sink.append(tsv ? '\t' : ',');
                     if (tsv) {
@@ -236,30 +272,30 @@ void write_table(const Table& table, const char* name, const ReportOptions& opti
                 }
                 sink.append('\n');
             };
-            if (options.header) print_row(table.header);
-            for (const Line& line : table.lines)
-                print_row(line.cells);
+            if (options.header) print_row(header);
+            table.lines(print_row);
             break;
         }
         case ReportFormat::json: {
             sink.append("{\"");
             sink.append(name);
             sink.append("\":[");
-            for (std::size_t row = 0; row < table.lines.size(); ++row) {
-                sink.append(row ? ",{" : "{");
-                const Line& line = table.lines[row];
-                for (std::size_t i = 0; i < line.cells.size(); ++i) {
+            bool first = true;
+            table.lines([&](const Cells& cells) {
+                sink.append(first ? "{" : ",{");
+                first = false;
+                for (std::size_t i = 0; i < cells.size(); ++i) {
                     if (i > 0) sink.append(',');
-                    append_json_string(sink, table.header[i]);
+                    append_json_string(sink, header[i]);
                     sink.append(':');
                     if (table.numeric[i]) {
-                        sink.append(line.cells[i]);
+                        sink.append(cells[i]);
                     } else {
-                        append_json_string(sink, line.cells[i]);
+                        append_json_string(sink, cells[i]);
                     }
                 }
                 sink.append('}');
-            }
+            });
             sink.append("]}\n");
             break;
         }

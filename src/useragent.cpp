@@ -6,12 +6,15 @@
 #include <re2/filtered_re2.h>
 #include <re2/re2.h>
 #include <re2/set.h>
+#include <xxhash.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <unordered_set>
 
 namespace logsift {
@@ -203,6 +206,16 @@ int needed(const Replacement& replacement, int position) {
 }  // namespace
 
 struct AgentParser::Impl {
+    struct Hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view text) const noexcept {
+            return XXH3_64bits(text.data(), text.size());
+        }
+    };
+    static constexpr std::size_t shared_capacity = 1 << 16;
+    std::mutex shared_mutex;
+    std::unordered_map<std::string, AgentInfo, Hash, std::equal_to<>> shared_answers;
+
     RuleList<AgentRule> agents;
     RuleList<DeviceRule> devices;
     std::unordered_set<std::string> tool_families;
@@ -237,20 +250,40 @@ struct AgentParser::Impl {
         }
     }
 
-    void add_device_rules(const YAML::Node& parsers, const std::string& file) {
-        if (!parsers) return;
+    // Device rules are read from the YAML tree first (yaml-cpp nodes are not safe to share
+    // between threads), then compiled on their own thread while the agent rules compile: the
+    // two lists are independent, and compiling is most of the load time.
+    struct DeviceEntry {
+        std::string pattern;
+        Replacement family;
+        std::size_t line = 0;
+    };
+
+    static std::vector<DeviceEntry> read_device_entries(const YAML::Node& parsers) {
+        std::vector<DeviceEntry> entries;
+        if (!parsers) return entries;
         if (!parsers.IsSequence()) {
             throw LoadFailure{line_of(parsers), "device_parsers must be a list"};
         }
         for (const YAML::Node& entry : parsers) {
+            entries.push_back(
+                {pattern_of(entry), read_replacement(entry, "device_replacement"), line_of(entry)});
+        }
+        return entries;
+    }
+
+    // Fills `devices`; patterns RE2 cannot compile go to `device_skipped`.
+    void add_device_rules(const std::vector<DeviceEntry>& entries, const std::string& file,
+                          std::vector<std::string>& device_skipped) {
+        for (const DeviceEntry& entry : entries) {
             DeviceRule rule;
             std::string error;
-            const int id = devices.add(pattern_of(entry), error);
+            const int id = devices.add(entry.pattern, error);
             if (id < 0) {
-                skipped.push_back(file + ":" + std::to_string(line_of(entry)) + ": " + error);
+                device_skipped.push_back(file + ":" + std::to_string(entry.line) + ": " + error);
                 continue;
             }
-            rule.family = read_replacement(entry, "device_replacement");
+            rule.family = entry.family;
             if (rule.family && highest_reference(*rule.family) == 0) {
                 rule.spider = trimmed(*rule.family) == "Spider";
             }
@@ -258,6 +291,7 @@ struct AgentParser::Impl {
                 std::min(needed(rule.family, 1), devices.regex(id).NumberOfCapturingGroups());
             devices.rules.push_back(std::move(rule));
         }
+        devices.compile();
     }
 
     // Index of the agent rule that decides `text`, or -1 for "Other".
@@ -435,10 +469,16 @@ std::variant<std::unique_ptr<AgentParser>, AgentRulesError> AgentParser::load(
         if (!uap->IsMap() || !(*uap)["user_agent_parsers"]) {
             throw LoadFailure{0, "user_agent_parsers list missing"};
         }
-        impl->add_agent_rules((*uap)["user_agent_parsers"], regexes_path, BadPattern::skip);
-        impl->add_device_rules((*uap)["device_parsers"], regexes_path);
-        impl->agents.compile();
-        impl->devices.compile();
+        const std::vector<Impl::DeviceEntry> device_entries =
+            Impl::read_device_entries((*uap)["device_parsers"]);
+        std::vector<std::string> device_skipped;
+        {
+            std::jthread device_compiler(
+                [&] { impl->add_device_rules(device_entries, regexes_path, device_skipped); });
+            impl->add_agent_rules((*uap)["user_agent_parsers"], regexes_path, BadPattern::skip);
+            impl->agents.compile();
+        }
+        impl->skipped.insert(impl->skipped.end(), device_skipped.begin(), device_skipped.end());
         if (extra) {
             file = &extra_path;
             check_samples(extra_parsers, *impl);
@@ -465,8 +505,26 @@ AgentInfo AgentParser::parse(std::string_view user_agent) const {
     return impl_->parse_with(user_agent, rule_index);
 }
 
+AgentInfo AgentParser::parse_shared(std::string_view user_agent) const {
+    {
+        std::lock_guard lock(impl_->shared_mutex);
+        auto found = impl_->shared_answers.find(user_agent);
+        if (found != impl_->shared_answers.end()) return found->second;
+    }
+    AgentInfo info = parse(user_agent);
+    std::lock_guard lock(impl_->shared_mutex);
+    if (impl_->shared_answers.size() >= Impl::shared_capacity) impl_->shared_answers.clear();
+    impl_->shared_answers.emplace(std::string(user_agent), info);
+    return info;
+}
+
 const std::vector<std::string>& AgentParser::skipped_patterns() const {
     return impl_->skipped;
+}
+
+std::size_t AgentCache::Hash::operator()(std::string_view text) const noexcept {
+    // XXH3 rather than std::hash: user agents are long, and this runs on every line.
+    return XXH3_64bits(text.data(), text.size());
 }
 
 AgentCache::AgentCache(const AgentParser& parser, std::size_t capacity)
@@ -480,7 +538,8 @@ const AgentInfo& AgentCache::lookup(std::string_view user_agent) {
     ++misses_;
     // Forgetting everything is crude but bounded and cheap; the working set refills at once.
     if (entries_.size() >= capacity_) entries_.clear();
-    return entries_.emplace(std::string(user_agent), parser_.parse(user_agent)).first->second;
+    return entries_.emplace(std::string(user_agent), parser_.parse_shared(user_agent))
+        .first->second;
 }
 
 std::string find_ua_regexes(const std::string& option) {

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -84,7 +85,9 @@ struct Summary {
     StringMap<SourceRow> sources;
 
     // Adds everything from other (same settings: the caller checks). Returns an error when a
-    // count would overflow.
+    // count would overflow. Rows only other has are moved, not copied: merging the per-thread
+    // summaries at the end of a run must not double their memory.
+    std::optional<std::string> merge(Summary&& other);
     std::optional<std::string> merge(const Summary& other);
 };
 
@@ -95,17 +98,45 @@ class Aggregator {
                std::vector<std::string> site_hosts);
 
     void add(const Record& record);
-    Summary& summary() { return summary_; }
+    // The rows counted so far, as a Summary; the aggregator is empty afterwards.
+    Summary take_summary();
 
   private:
-    std::string_view period_label(const Record& record);
+    // While counting, rows are found by their value alone, in one table per period and
+    // dimension: no key is assembled per record, and a row holds only its counts. The keyed
+    // Summary is built once, at the end.
+    struct Counts {
+        std::uint64_t requests = 0;
+        DistinctCounter clients;
+    };
+    struct DownloadCounts {
+        std::string product;
+        std::string version;
+        std::uint64_t requests = 0;
+        std::uint64_t bytes = 0;
+        DistinctCounter clients;
+    };
+    struct PeriodRows {
+        std::string label;
+        StringMap<DownloadCounts> downloads;
+        std::array<StringMap<Counts>, dimension_count> sources;
+        // Consecutive records share most values of the small dimensions (agent class, status
+        // class, often the agent and country): compared before hashing. Nodes of an
+        // unordered_map keep their address when it grows.
+        std::array<std::pair<const std::string, Counts>*, dimension_count> last{};
+    };
+
+    PeriodRows& period_rows(const Record& record);
     std::optional<DownloadMatch> match_download(std::string_view resource);
-    void add_source(std::string_view period, Dimension dimension, std::string_view value,
-                    std::uint64_t client);
+    static void add_source(PeriodRows& rows, Dimension dimension, std::string_view value,
+                           std::uint64_t client);
 
     const DownloadRules& rules_;
     std::vector<std::string> site_hosts_;
-    Summary summary_;
+    SummarySettings settings_;
+    std::uint64_t lines_parsed_ = 0;
+    std::vector<std::unique_ptr<PeriodRows>> periods_;
+    PeriodRows* current_ = nullptr;
     // Rule answers per resource: a few resources make most requests, and a rule match costs
     // about a microsecond. Offsets into the resource, so a cached answer holds no views.
     struct CachedMatch {
@@ -113,17 +144,13 @@ class Aggregator {
         std::uint32_t product_at = 0, product_size = 0, version_at = 0, version_size = 0;
     };
     StringMap<CachedMatch> download_cache_;
-    struct LastRow {
-        SourceRow* row = nullptr;
-    };
-    std::array<LastRow, dimension_count> last_rows_{};
-    std::string key_;  // reused for every lookup: no allocation once warm
+    std::string client_key_;  // reused for every record: no allocation once warm
     std::string agent_;
-    // The period of the last record's hour bucket, which nearly every next record shares.
+    // The hour bucket of the last record, which nearly every next record shares: periods are
+    // whole hours in every offset in use, so the hour decides the period.
     std::int64_t last_bucket_ = INT64_MIN;
     std::int32_t last_offset_ = 0;
-    char period_[16] = {};
-    std::size_t period_size_ = 0;
+    bool last_known_ = false;
 };
 
 // The JSON summary: {"logsift_summary": 1, "settings": {...}, "lines": {...},

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -60,6 +61,7 @@ class Reducer {
   private:
     std::string_view reduce_time(std::string_view text, Timestamp& logged);
     std::size_t reduce_network(const Fields& fields, Record& record);
+    std::size_t reduce_network_uncached(const Fields& fields, Record& record);
 
     const ReduceOptions& options_;
     AgentCache* agents_;
@@ -74,6 +76,21 @@ class Reducer {
     std::array<char, 32> time_buffer_{};
     std::size_t time_size_ = 0;
     std::array<char, 256> network_buffer_{};
+    // What reduce_network made of the recent client addresses, keyed by the address as
+    // written: a few clients make most requests, and parsing, truncating, formatting and the
+    // country lookup cost several times more than this check. Direct-mapped and in memory
+    // only, like the line buffer the address came from.
+    struct ClientMemo {
+        std::array<char, 46> text{};  // the longest IPv6 text form
+        std::uint8_t text_size = 0;
+        std::uint8_t network_size = 0;
+        bool valid = false;
+        bool selected = true;
+        std::string_view country;
+        std::array<char, 48> network{};
+    };
+    static constexpr std::size_t client_memo_size = 4096;
+    std::vector<ClientMemo> client_memo_;
     std::array<char, 256> referrer_buffer_{};
     std::array<char, 4096> resource_buffer_{};
 };

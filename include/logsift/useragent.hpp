@@ -41,6 +41,10 @@ class AgentParser {
 
     // Parses one user agent, uncached. Thread-safe. A user agent of "-" or "" gives "Other".
     AgentInfo parse(std::string_view user_agent) const;
+    // The same answer, remembered for every thread (up to a bound): with N threads each
+    // distinct agent is parsed once, not N times. Locks only around the table, never while
+    // parsing, so threads missing different agents do not wait for each other.
+    AgentInfo parse_shared(std::string_view user_agent) const;
 
     // Patterns that RE2 cannot compile, skipped at load: "FILE:LINE: RE2 error" each.
     const std::vector<std::string>& skipped_patterns() const;
@@ -69,9 +73,7 @@ class AgentCache {
   private:
     struct Hash {
         using is_transparent = void;
-        std::size_t operator()(std::string_view text) const noexcept {
-            return std::hash<std::string_view>{}(text);
-        }
+        std::size_t operator()(std::string_view text) const noexcept;
     };
     const AgentParser& parser_;
     std::size_t capacity_;

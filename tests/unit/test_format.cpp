@@ -376,6 +376,9 @@ TEST_CASE("quoted fields skip escapes and only end at their full separator") {
     CHECK(scan_ok(apache, R"(192.0.2.1 "GET /a\"b HTTP/1.1" 200)").get(FieldKind::request) ==
           R"(GET /a\"b HTTP/1.1)");
     CHECK(scan_ok(apache, R"(192.0.2.1 "GET /a\\" 200)").get(FieldKind::request) == R"(GET /a\\)");
+    // Several escapes, one of them a quote right before the real closing quote.
+    CHECK(scan_ok(apache, R"(192.0.2.1 "GET /\"a\\b\"" 200)").get(FieldKind::request) ==
+          R"(GET /\"a\\b\")");
     // A bare quote that is not followed by the rest of the separator is part of the field.
     CHECK(scan_ok(apache, R"(192.0.2.1 "GET /a"b HTTP/1.1" 200)").get(FieldKind::request) ==
           R"(GET /a"b HTTP/1.1)");

@@ -326,7 +326,7 @@ TEST_CASE("useragent: cache counts, stays bounded, agrees with parse") {
     CHECK(big.misses() + big.hits() == corpus().size());
 }
 
-TEST_CASE("useragent: parse from two threads gives the same answers") {
+TEST_CASE("useragent: parse and parse_shared from two threads give the same answers") {
     const AgentParser& parser = with_extras();
     const std::vector<std::string> agents = corpus();
     std::vector<std::string> expected;
@@ -339,10 +339,11 @@ TEST_CASE("useragent: parse from two threads gives the same answers") {
     std::vector<std::thread> threads;
     for (int t = 0; t < 2; ++t) {
         threads.emplace_back([&, t] {
-            // Each thread walks the corpus from a different end, so they race on fresh strings.
+            // Each thread walks the corpus from a different end, so they race on fresh strings
+            // and on the shared table, which one fills while the other reads it.
             for (std::size_t i = 0; i < agents.size(); ++i) {
                 const std::size_t k = t == 0 ? i : agents.size() - 1 - i;
-                const AgentInfo info = parser.parse(agents[k]);
+                const AgentInfo info = parser.parse_shared(agents[k]);
                 results[t].push_back(info.family + "/" + info.version + "/" +
                                      std::string(agent_class_name(info.agent_class)));
             }
@@ -353,6 +354,13 @@ TEST_CASE("useragent: parse from two threads gives the same answers") {
     std::reverse(results[1].begin(), results[1].end());
     CHECK(results[0] == expected);
     CHECK(results[1] == expected);
+    // Once remembered, the answers are still the parser's own.
+    for (std::size_t i = 0; i < agents.size(); ++i) {
+        const AgentInfo info = parser.parse_shared(agents[i]);
+        CHECK(info.family + "/" + info.version + "/" +
+                  std::string(agent_class_name(info.agent_class)) ==
+              expected[i]);
+    }
 }
 
 TEST_CASE("useragent: find_ua_regexes prefers the option, then the environment") {
