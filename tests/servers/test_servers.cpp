@@ -2,7 +2,8 @@
 // CTest fixture of these tests) serve a small docroot on loopback ports, IPv4 and [::1], and
 // log the requests curl sends them. logsift reads those logs with the format taken from the
 // config the test wrote, and must count exactly what was sent and print no raw address, token,
-// query string, referrer path or full user agent.
+// query string, referrer path or full user agent. Also with the real apache2: piped logging
+// with SIGHUP after the file was moved; with the real nginx: an access log that is a FIFO.
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
@@ -458,6 +459,36 @@ void check_counts(Kind kind) {
     }
 }
 
+// Whether process pid descends from ancestor (Apache runs "|command" through /bin/sh, which may
+// or may not exec it).
+bool descends_from(pid_t pid, pid_t ancestor) {
+    for (int depth = 0; depth < 3 && pid > 1; ++depth) {
+        std::string stat = read_file(fs::path("/proc") / std::to_string(pid) / "stat");
+        std::size_t close = stat.rfind(')');
+        if (close == std::string::npos) return false;
+        // "pid (comm) state ppid ..."
+        pid = std::stoi(stat.substr(close + 4));
+        if (pid == ancestor) return true;
+    }
+    return false;
+}
+
+// The pid of the running logsift, started by Apache, whose arguments include path. Apache
+// starts its piped loggers in each of its two configuration passes at startup and stops the
+// first pass's at once (SIGTERM): the one left is the one that logs.
+std::optional<pid_t> piped_logger(const fs::path& path, pid_t apache) {
+    std::vector<pid_t> loggers;
+    poll_until([&] {
+        loggers.clear();
+        for (pid_t pid : find_processes(LOGSIFT_BINARY, path.string())) {
+            if (descends_from(pid, apache)) loggers.push_back(pid);
+        }
+        return loggers.size() == 1;
+    });
+    if (loggers.size() != 1) return std::nullopt;
+    return loggers[0];
+}
+
 }  // namespace
 
 TEST_CASE("nginx: logsift counts exactly what curl sent, read with the log_format of its config") {
@@ -466,4 +497,128 @@ TEST_CASE("nginx: logsift counts exactly what curl sent, read with the log_forma
 
 TEST_CASE("apache: logsift counts exactly what curl sent, read with the LogFormat of its config") {
     check_counts(Kind::apache);
+}
+
+TEST_CASE("apache: piped logging: every request anonymized, after SIGHUP into a new file") {
+    std::optional<Tools> tools = find_tools();
+    if (!tools) return;
+    // Apache reaps its piped logger, or the logger is orphaned: then it comes to this process.
+    become_subreaper();
+    TempDir dir;
+    make_docroot(dir.path());
+    fs::path anon = dir / "access.anon.log";
+    fs::path moved = dir / "access.anon.log.1";
+    // As in the README and the man page, plus the patterns of this source tree.
+    std::string custom_log = "\"|" + std::string(LOGSIFT_BINARY) + " reduce --patterns-dir " +
+                             patterns_dir + " -o " + anon.string() + "\"";
+    Server server(Kind::apache, dir.path(), custom_log, tools->families.size() > 1);
+    INFO(server.failure());
+    REQUIRE(server.started());
+    INFO(server.diagnostics());
+
+    // Fields of a default reduce record: time network method resource status ...
+    auto reduced = [](const fs::path& path) {
+        std::vector<std::string> lines;
+        for (const std::string& line : split_lines(read_file(path))) {
+            std::vector<std::string> cells = split_tabs(line);
+            REQUIRE(cells.size() == 12);
+            lines.push_back(cells[1] + " " + cells[2] + " " + cells[3] + " " + cells[4]);
+        }
+        return sorted(lines);
+    };
+    auto send_all = [&](std::size_t first, std::size_t count) {
+        std::vector<std::string> expected;
+        for (std::size_t i = first; i < first + count; ++i) {
+            const Request& request = requests[i % requests.size()];
+            Family family = tools->families[i % tools->families.size()];
+            CAPTURE(request.target);
+            REQUIRE(send(*tools, server, family, request) == request.apache_status);
+            expected.push_back(network(family) + " " + request.method + " " +
+                               resource(request.target) + " " +
+                               std::to_string(request.apache_status));
+        }
+        return sorted(expected);
+    };
+
+    // Each record is written as its line arrives, long before Apache stops.
+    const std::size_t before = 6;
+    std::vector<std::string> first = send_all(0, before);
+    CHECK(poll_until([&] { return count_lines(anon) >= before; }, 5s));
+    CHECK(reduced(anon) == first);
+    std::string first_bytes = read_file(anon);
+    check_private("the piped logger's file", first_bytes);
+
+    // As logrotate would: move the file, then SIGHUP to logsift (not to Apache, whose restart
+    // would start another logger).
+    std::optional<pid_t> logger = piped_logger(anon, server.pid());
+    REQUIRE(logger);
+    fs::rename(anon, moved);
+    REQUIRE(::kill(*logger, SIGHUP) == 0);
+    const std::size_t after = 4;
+    std::vector<std::string> second = send_all(before, after);
+    CHECK(poll_until([&] { return count_lines(anon) >= after; }, 5s));
+    CHECK(reduced(anon) == second);
+    CHECK(read_file(moved) == first_bytes);
+    check_private("the piped logger's new file", read_file(anon));
+
+    // Apache closes the pipe (and sends SIGTERM) when it stops: logsift ends on its own,
+    // having printed its statistics to Apache's error log.
+    CHECK(server.stop() == 0);
+    CHECK(poll_until([&] { return process_gone(*logger); }, 10s));
+    std::string error_log = read_file(dir / "apache2-error.log");
+    // The logger of Apache's first configuration pass, if it had time to start, read nothing.
+    std::string printed, statistics;
+    for (const std::string& line : split_lines(error_log)) {
+        if (line.rfind("logsift", 0) != 0) continue;
+        printed += line + "\n";
+        if (line != "logsift: 0 lines read, 0 parsed, 0 skipped") statistics += line + "\n";
+    }
+    CHECK(statistics == "logsift: 10 lines read, 10 parsed, 0 skipped\n");
+    check_private("what logsift wrote to Apache's error log", printed);
+    CHECK(reduced(moved) == first);
+    CHECK(reduced(anon) == second);
+}
+
+TEST_CASE("nginx: an access log that is a FIFO logsift reads") {
+    std::optional<Tools> tools = find_tools();
+    if (!tools) return;
+    TempDir dir;
+    make_docroot(dir.path());
+    fs::path fifo = dir / "access.fifo";
+    fs::path out = dir / "access.anon.tsv";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    // nginx opens its log when it starts, and opening a FIFO to write waits for a reader:
+    // logsift first. The format is the log_format of the config template (it has no placeholder).
+    std::string format = nginx_log_format(fs::path(LOGSIFT_SERVERS_DIR) / "nginx.conf");
+    REQUIRE(!format.empty());
+    Process reader(
+        {LOGSIFT_BINARY, "reduce", "--no-geoip", "--patterns-dir", patterns_dir, "--format", format,
+         "--fields", record_fields, "-o", out.string(), fifo.string()},
+        dir / "logsift.err");
+    Server server(Kind::nginx, dir.path(), fifo.string(), tools->families.size() > 1);
+    INFO(server.failure());
+    INFO("logsift: " << read_file(dir / "logsift.err"));
+    REQUIRE(server.started());
+    INFO(server.diagnostics());
+
+    std::vector<std::string> expected;
+    for (Family family : tools->families) {
+        for (const Request& request : requests) {
+            CAPTURE(request.target);
+            REQUIRE(send(*tools, server, family, request) == request.nginx_status);
+            expected.push_back(record({family, &request, request.nginx_status}, *tools));
+        }
+    }
+    // Written while nginx still holds the FIFO open.
+    CHECK(poll_until([&] { return count_lines(out) >= expected.size(); }, 5s));
+    CHECK(sorted_lines(read_file(out)) == sorted(expected));
+
+    // nginx's exit closes the FIFO: logsift ends as at the end of a file.
+    CHECK(server.stop() == 0);
+    CHECK(reader.wait(5s) == 0);
+    std::string n = std::to_string(expected.size());
+    std::string err = read_file(dir / "logsift.err");
+    CHECK(err == "logsift: " + n + " lines read, " + n + " parsed, 0 skipped\n");
+    check_private("logsift's output", read_file(out));
+    check_private("logsift's standard error", err);
 }
