@@ -46,43 +46,52 @@ std::optional<Dimension> dimension_from_name(std::string_view name) {
     return std::nullopt;
 }
 
-std::optional<std::string> Summary::merge(const Summary& other) {
-    return merge(Summary(other));
-}
-
 std::optional<std::string> Summary::merge(Summary&& other) {
     if (!add_checked(lines_read, other.lines_read) ||
         !add_checked(lines_parsed, other.lines_parsed)) {
         return "line counts overflow";
     }
-    for (auto& [key, row] : other.downloads) {
-        auto [it, inserted] = downloads.try_emplace(key, std::move(row));
+    for (auto& [label, theirs] : other.periods) {
+        auto [found, inserted] = periods.try_emplace(label, std::move(theirs));
         if (inserted) continue;
-        if (!add_checked(it->second.requests, row.requests) ||
-            !add_checked(it->second.bytes, row.bytes)) {
-            return "download counts overflow";
+        PeriodSummary& ours = found->second;
+        for (auto& [resource, row] : theirs.downloads) {
+            auto [it, added] = ours.downloads.try_emplace(resource, std::move(row));
+            if (added) continue;
+            if (!add_checked(it->second.requests, row.requests) ||
+                !add_checked(it->second.bytes, row.bytes)) {
+                return "download counts overflow";
+            }
+            it->second.clients.merge(row.clients);
         }
-        it->second.clients.merge(row.clients);
+        StringMap<DownloadCounts>().swap(theirs.downloads);
+        for (std::size_t index = 0; index < dimension_count; ++index) {
+            for (auto& [value, row] : theirs.sources[index]) {
+                auto [it, added] = ours.sources[index].try_emplace(value, std::move(row));
+                if (added) continue;
+                if (!add_checked(it->second.requests, row.requests)) {
+                    return "source counts overflow";
+                }
+                it->second.clients.merge(row.clients);
+            }
+            // Freed table by table: the merged rows never sit twice in memory.
+            StringMap<SourceCounts>().swap(theirs.sources[index]);
+        }
     }
-    other.downloads.clear();
-    for (auto& [key, row] : other.sources) {
-        auto [it, inserted] = sources.try_emplace(key, std::move(row));
-        if (inserted) continue;
-        if (!add_checked(it->second.requests, row.requests)) return "source counts overflow";
-        it->second.clients.merge(row.clients);
-    }
-    other.sources.clear();
+    other.periods.clear();
     return std::nullopt;
 }
 
 Aggregator::Aggregator(const SummarySettings& settings, const DownloadRules& rules,
                        std::vector<std::string> site_hosts)
-    : rules_(rules), site_hosts_(std::move(site_hosts)), settings_(settings) {}
+    : rules_(rules), site_hosts_(std::move(site_hosts)) {
+    summary_.settings = settings;
+}
 
-Aggregator::PeriodRows& Aggregator::period_rows(const Record& record) {
+PeriodSummary& Aggregator::period_rows(const Record& record) {
     char label[16];
     std::string_view name;
-    if (settings_.period == Period::all) {
+    if (summary_.settings.period == Period::all) {
         if (current_) return *current_;
         name = "all";
     } else if (!record.logged_time) {
@@ -98,18 +107,15 @@ Aggregator::PeriodRows& Aggregator::period_rows(const Record& record) {
         last_bucket_ = bucket;
         last_offset_ = time.offset_minutes;
         last_known_ = true;
-        name = {label, format_period(time, settings_.period, settings_.utc, label)};
+        name = {label, format_period(time, summary_.settings.period, summary_.settings.utc, label)};
     }
-    if (current_ && current_->label == name) return *current_;
-    // Few periods per run (days of a log): a linear search is enough.
-    auto found = std::find_if(periods_.begin(), periods_.end(),
-                              [&](const auto& rows) { return rows->label == name; });
-    if (found == periods_.end()) {
-        periods_.push_back(std::make_unique<PeriodRows>());
-        periods_.back()->label = name;
-        found = periods_.end() - 1;
+    auto found = summary_.periods.find(name);
+    if (found == summary_.periods.end())
+        found = summary_.periods.emplace(name, PeriodSummary{}).first;
+    if (&found->second != current_) {
+        current_ = &found->second;
+        last_ = {};
     }
-    current_ = found->get();
     return *current_;
 }
 
@@ -135,14 +141,14 @@ std::optional<DownloadMatch> Aggregator::match_download(std::string_view resourc
                          resource.substr(cached.version_at, cached.version_size)};
 }
 
-void Aggregator::add_source(PeriodRows& rows, Dimension dimension, std::string_view value,
+void Aggregator::add_source(PeriodSummary& rows, Dimension dimension, std::string_view value,
                             std::uint64_t client) {
     auto index = static_cast<std::size_t>(dimension);
-    auto*& last = rows.last[index];
+    auto*& last = last_[index];
     if (!last || last->first != value) {
-        StringMap<Counts>& table = rows.sources[index];
+        StringMap<SourceCounts>& table = rows.sources[index];
         auto it = table.find(value);
-        if (it == table.end()) it = table.emplace(std::string(value), Counts{}).first;
+        if (it == table.end()) it = table.emplace(std::string(value), SourceCounts{}).first;
         last = &*it;
     }
     ++last->second.requests;
@@ -150,8 +156,8 @@ void Aggregator::add_source(PeriodRows& rows, Dimension dimension, std::string_v
 }
 
 void Aggregator::add(const Record& record) {
-    ++lines_parsed_;
-    PeriodRows& rows = period_rows(record);
+    ++summary_.lines_parsed;
+    PeriodSummary& rows = period_rows(record);
 
     // One client: the network and the software it ran, as far as the log can tell them apart.
     client_key_.assign(record.network).push_back('\0');
@@ -160,7 +166,7 @@ void Aggregator::add(const Record& record) {
     const std::uint64_t client = stable_hash(client_key_);
 
     bool download_status = record.status && (*record.status == 200 || *record.status == 206);
-    bool counted_agent = settings_.include_bots || record.agent_class != "bot";
+    bool counted_agent = summary_.settings.include_bots || record.agent_class != "bot";
     if (record.method == "GET" && download_status && counted_agent) {
         if (std::optional<DownloadMatch> match = match_download(record.resource)) {
             auto it = rows.downloads.find(record.resource);
@@ -201,49 +207,13 @@ void Aggregator::add(const Record& record) {
 }
 
 Summary Aggregator::take_summary() {
-    Summary summary;
-    summary.settings = settings_;
-    summary.lines_parsed = lines_parsed_;
-    std::string key;
-    // Row by row, each table freed as soon as it is moved: the keyed copy never doubles memory.
-    for (auto& period : periods_) {
-        for (auto& [resource, counts] : period->downloads) {
-            key.assign(period->label).push_back('\0');
-            key.append(resource);
-            DownloadRow row;
-            row.period = period->label;
-            row.resource = resource;
-            row.product = std::move(counts.product);
-            row.version = std::move(counts.version);
-            row.requests = counts.requests;
-            row.bytes = counts.bytes;
-            row.clients = std::move(counts.clients);
-            summary.downloads.emplace(key, std::move(row));
-        }
-        StringMap<DownloadCounts>().swap(period->downloads);
-        for (std::size_t index = 0; index < dimension_count; ++index) {
-            auto dimension = static_cast<Dimension>(index);
-            StringMap<Counts>& table = period->sources[index];
-            summary.sources.reserve(summary.sources.size() + table.size());
-            for (auto& [value, counts] : table) {
-                key.assign(period->label).push_back('\0');
-                key.append(dimension_name(dimension)).push_back('\0');
-                key.append(value);
-                SourceRow row;
-                row.period = period->label;
-                row.dimension = dimension;
-                row.value = value;
-                row.requests = counts.requests;
-                row.clients = std::move(counts.clients);
-                summary.sources.emplace(key, std::move(row));
-            }
-            StringMap<Counts>().swap(table);
-        }
-    }
-    periods_.clear();
+    Summary taken = std::move(summary_);
+    summary_ = Summary{};
+    summary_.settings = taken.settings;
     current_ = nullptr;
-    lines_parsed_ = 0;
-    return summary;
+    last_ = {};
+    last_known_ = false;
+    return taken;
 }
 
 std::string settings_mismatch(const SummarySettings& a, const SummarySettings& b) {
@@ -272,37 +242,47 @@ std::string summary_to_json(const Summary& summary) {
     };
     document["lines"] = {{"read", summary.lines_read}, {"parsed", summary.lines_parsed}};
 
-    std::vector<const std::pair<const std::string, DownloadRow>*> downloads;
-    for (const auto& entry : summary.downloads)
-        downloads.push_back(&entry);
-    std::sort(downloads.begin(), downloads.end(),
-              [](auto* a, auto* b) { return a->first < b->first; });
+    // Rows sorted by period, then resource; sources by period, dimension name, then value:
+    // the order is part of the format, so equal summaries give equal bytes.
     ordered_json download_rows = ordered_json::array();
-    for (const auto* entry : downloads) {
-        const DownloadRow& row = entry->second;
-        download_rows.push_back({{"period", row.period},
-                                 {"resource", row.resource},
-                                 {"product", row.product},
-                                 {"version", row.version},
-                                 {"requests", row.requests},
-                                 {"bytes", row.bytes},
-                                 {"clients", row.clients.serialize()}});
+    ordered_json source_rows = ordered_json::array();
+    std::array<std::size_t, dimension_count> by_name;
+    for (std::size_t i = 0; i < dimension_count; ++i)
+        by_name[i] = i;
+    std::sort(by_name.begin(), by_name.end(),
+              [](std::size_t a, std::size_t b) { return dimension_names[a] < dimension_names[b]; });
+    for (const auto& [label, rows] : summary.periods) {
+        std::vector<const std::pair<const std::string, DownloadCounts>*> downloads;
+        for (const auto& entry : rows.downloads)
+            downloads.push_back(&entry);
+        std::sort(downloads.begin(), downloads.end(),
+                  [](auto* a, auto* b) { return a->first < b->first; });
+        for (const auto* entry : downloads) {
+            const DownloadCounts& row = entry->second;
+            download_rows.push_back({{"period", label},
+                                     {"resource", entry->first},
+                                     {"product", row.product},
+                                     {"version", row.version},
+                                     {"requests", row.requests},
+                                     {"bytes", row.bytes},
+                                     {"clients", row.clients.serialize()}});
+        }
+        for (std::size_t index : by_name) {
+            std::vector<const std::pair<const std::string, SourceCounts>*> sources;
+            for (const auto& entry : rows.sources[index])
+                sources.push_back(&entry);
+            std::sort(sources.begin(), sources.end(),
+                      [](auto* a, auto* b) { return a->first < b->first; });
+            for (const auto* entry : sources) {
+                source_rows.push_back({{"period", label},
+                                       {"dimension", dimension_names[index]},
+                                       {"value", entry->first},
+                                       {"requests", entry->second.requests},
+                                       {"clients", entry->second.clients.serialize()}});
+            }
+        }
     }
     document["downloads"] = std::move(download_rows);
-
-    std::vector<const std::pair<const std::string, SourceRow>*> sources;
-    for (const auto& entry : summary.sources)
-        sources.push_back(&entry);
-    std::sort(sources.begin(), sources.end(), [](auto* a, auto* b) { return a->first < b->first; });
-    ordered_json source_rows = ordered_json::array();
-    for (const auto* entry : sources) {
-        const SourceRow& row = entry->second;
-        source_rows.push_back({{"period", row.period},
-                               {"dimension", dimension_name(row.dimension)},
-                               {"value", row.value},
-                               {"requests", row.requests},
-                               {"clients", row.clients.serialize()}});
-    }
     document["sources"] = std::move(source_rows);
     // Raw bytes that are not UTF-8 (resources are kept as sent) must not make the dump throw.
     return document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
@@ -393,16 +373,15 @@ Summary parse_summary(const json& document) {
     for (std::size_t i = 0; i < downloads.size(); ++i) {
         const std::string where = "downloads[" + std::to_string(i) + "]";
         const json& item = downloads[i];
-        DownloadRow row;
-        row.period = period_key(text(item, "period", where), where);
-        row.resource = text(item, "resource", where);
+        const std::string label = period_key(text(item, "period", where), where);
+        std::string resource = text(item, "resource", where);
+        DownloadCounts row;
         row.product = text(item, "product", where);
         row.version = text(item, "version", where);
         row.requests = count(item, "requests", where);
         row.bytes = count(item, "bytes", where);
         row.clients = counter(item, where);
-        std::string key = row.period + '\0' + row.resource;
-        if (!summary.downloads.emplace(std::move(key), std::move(row)).second) {
+        if (!summary.periods[label].downloads.emplace(std::move(resource), std::move(row)).second) {
             throw JsonError{where + ": repeats an earlier row"};
         }
     }
@@ -411,17 +390,15 @@ Summary parse_summary(const json& document) {
     for (std::size_t i = 0; i < sources.size(); ++i) {
         const std::string where = "sources[" + std::to_string(i) + "]";
         const json& item = sources[i];
-        SourceRow row;
-        row.period = period_key(text(item, "period", where), where);
+        const std::string label = period_key(text(item, "period", where), where);
         std::optional<Dimension> dimension = dimension_from_name(text(item, "dimension", where));
         if (!dimension) throw JsonError{where + ": unknown \"dimension\""};
-        row.dimension = *dimension;
-        row.value = text(item, "value", where);
+        std::string value = text(item, "value", where);
+        SourceCounts row;
         row.requests = count(item, "requests", where);
         row.clients = counter(item, where);
-        std::string key =
-            row.period + '\0' + std::string(dimension_name(row.dimension)) + '\0' + row.value;
-        if (!summary.sources.emplace(std::move(key), std::move(row)).second) {
+        auto& table = summary.periods[label].sources[static_cast<std::size_t>(*dimension)];
+        if (!table.emplace(std::move(value), std::move(row)).second) {
             throw JsonError{where + ": repeats an earlier row"};
         }
     }

@@ -785,18 +785,39 @@ class ReduceWorker final : public ChunkWorker {
     std::unique_ptr<RecordWriter> writer_;
 };
 
-// Each worker counts into its own Aggregator; they merge at the end.
+// The rows every worker has handed over so far.
+struct SharedSummary {
+    std::mutex mutex;
+    Summary summary;
+    std::optional<std::string> overflow;
+
+    void merge(Summary&& part) {
+        std::lock_guard lock(mutex);
+        if (overflow) return;
+        overflow = summary.merge(std::move(part));
+    }
+};
+
+// Each worker counts into its own Aggregator, without locks, and every few chunks moves its
+// rows into the shared summary: a row then lives once in memory rather than once per worker
+// (a summary's memory is mostly one row per network), and merging rows now and then costs
+// little next to counting them.
 class AggregateWorker final : public ChunkWorker {
   public:
-    AggregateWorker(const AggregateConfig& config)
-        : aggregator_(config.settings, *config.rules, config.site_hosts) {}
+    AggregateWorker(const AggregateConfig& config, SharedSummary& shared)
+        : aggregator_(config.settings, *config.rules, config.site_hosts), shared_(shared) {}
     void begin(std::string&) override {}
     void add(const Record& record) override { aggregator_.add(record); }
-    void end() override {}
-    Summary take_summary() { return aggregator_.take_summary(); }
+    void end() override {
+        if (++chunks_ % chunks_per_handover == 0) hand_over();
+    }
+    void hand_over() { shared_.merge(aggregator_.take_summary()); }
 
   private:
+    static constexpr std::uint64_t chunks_per_handover = 32;
     Aggregator aggregator_;
+    SharedSummary& shared_;
+    std::uint64_t chunks_ = 0;
 };
 
 // --in-place: each input is replaced by its own records, written through an InPlaceFile.
@@ -1001,9 +1022,11 @@ ExitCode run_aggregate(const AggregateConfig& config) {
         RunPlan plan;
         plan.emit = [&](const Record& record) { aggregator.add(record); };
         std::vector<std::unique_ptr<ChunkWorker>> workers;
+        SharedSummary shared;
+        shared.summary.settings = config.settings;
         if (config.input.threads > 1 && !config.input.strict) {
             for (unsigned i = 0; i < config.input.threads; ++i) {
-                workers.push_back(std::make_unique<AggregateWorker>(config));
+                workers.push_back(std::make_unique<AggregateWorker>(config, shared));
             }
             plan.workers = &workers;
             plan.commit = [](std::string&) {};
@@ -1011,14 +1034,14 @@ ExitCode run_aggregate(const AggregateConfig& config) {
         RunState totals;
         status = run_inputs(config.input, plan, &totals);
         if (status == ExitCode::usage) return status;
-        summary = aggregator.take_summary();
-        for (auto& worker : workers) {
-            Summary part = static_cast<AggregateWorker&>(*worker).take_summary();
-            if (auto overflow = summary.merge(std::move(part))) {
-                print_error(*overflow);
-                return ExitCode::input_error;
-            }
+        for (auto& worker : workers)
+            static_cast<AggregateWorker&>(*worker).hand_over();
+        shared.merge(aggregator.take_summary());
+        if (shared.overflow) {
+            print_error(*shared.overflow);
+            return ExitCode::input_error;
         }
+        summary = std::move(shared.summary);
         summary.lines_read = totals.lines;
         summary.lines_parsed = totals.parsed;
         // The workers' tables were freed in their threads' malloc arenas, which glibc keeps

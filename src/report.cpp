@@ -119,26 +119,28 @@ Table downloads_table(const Summary& summary, const ReportOptions& options) {
     // resources in the group: one client fetching two files of one release counts once.
     using Key = std::array<std::string_view, 2>;
     std::map<std::string_view, std::map<Key, Pending>> groups;
-    for (const auto& [key, row] : summary.downloads) {
-        Key group_key{};
-        std::string_view product =
-            row.product.empty() ? std::string_view(other_label) : std::string_view(row.product);
-        switch (options.by) {
-            case DownloadGrouping::resource:
-                group_key = {row.resource, {}};
-                break;
-            case DownloadGrouping::product:
-                group_key = {product, {}};
-                break;
-            case DownloadGrouping::version:
-                group_key = {product, row.version};
-                break;
+    for (const auto& [period, period_rows] : summary.periods) {
+        for (const auto& [resource, row] : period_rows.downloads) {
+            Key group_key{};
+            std::string_view product =
+                row.product.empty() ? std::string_view(other_label) : std::string_view(row.product);
+            switch (options.by) {
+                case DownloadGrouping::resource:
+                    group_key = {resource, {}};
+                    break;
+                case DownloadGrouping::product:
+                    group_key = {product, {}};
+                    break;
+                case DownloadGrouping::version:
+                    group_key = {product, row.version};
+                    break;
+            }
+            Pending& pending = groups[period][group_key];
+            pending.key = group_key;
+            pending.requests += row.requests;
+            pending.bytes += row.bytes;
+            pending.own().merge(row.clients);
         }
-        Pending& pending = groups[row.period][group_key];
-        pending.key = group_key;
-        pending.requests += row.requests;
-        pending.bytes += row.bytes;
-        pending.own().merge(row.clients);
     }
     auto shared_groups = std::make_shared<decltype(groups)>(std::move(groups));
     table.lines = [shared_groups, key_width, &options](const LineVisitor& visit) {
@@ -170,35 +172,45 @@ Table sources_table(const Summary& summary, const ReportOptions& options) {
     Table table;
     table.header = {"period", "dimension", "value", "requests", "clients"};
     table.numeric = {false, false, false, true, true};
-    std::vector<Dimension> dimensions = options.dimensions;
+    std::vector<Dimension> dimensions;
+    for (Dimension dimension : options.dimensions) {
+        if (std::find(dimensions.begin(), dimensions.end(), dimension) == dimensions.end()) {
+            dimensions.push_back(dimension);  // a dimension named twice prints once
+        }
+    }
     if (dimensions.empty()) {
         for (std::size_t i = 0; i < dimension_count; ++i)
             dimensions.push_back(Dimension(i));
     }
     // (period, dimension order) -> rows; each group's Pending rows exist only while it prints.
-    using Groups =
-        std::map<std::pair<std::string_view, std::size_t>, std::vector<const SourceRow*>>;
+    using Rows = StringMap<SourceCounts>;
+    using Groups = std::vector<std::pair<std::string_view, std::vector<const Rows*>>>;
     auto groups = std::make_shared<Groups>();
-    for (const auto& [key, row] : summary.sources) {
-        auto position = std::find(dimensions.begin(), dimensions.end(), row.dimension);
-        if (position == dimensions.end()) continue;
-        (*groups)[{row.period, static_cast<std::size_t>(position - dimensions.begin())}].push_back(
-            &row);
+    for (const auto& [period, period_rows] : summary.periods) {
+        std::vector<const Rows*> tables;
+        for (Dimension dimension : dimensions)
+            tables.push_back(&period_rows.sources[static_cast<std::size_t>(dimension)]);
+        groups->emplace_back(period, std::move(tables));
     }
     table.lines = [groups, dimensions, &options](const LineVisitor& visit) {
         Cells cells;
-        for (const auto& [group, rows] : *groups) {
-            std::vector<Pending> list(rows.size());
-            for (std::size_t i = 0; i < rows.size(); ++i) {
-                list[i].key = {rows[i]->value, {}};
-                list[i].requests = rows[i]->requests;
-                list[i].borrowed = &rows[i]->clients;
-            }
-            for (const Pending& row : settle(std::move(list), 1, options)) {
-                Number requests(row.requests), clients(row.estimate);
-                cells.assign({group.first, dimension_name(dimensions[group.second]), row.key[0],
-                              requests.view, clients.view});
-                visit(cells);
+        for (const auto& [period, tables] : *groups) {
+            for (std::size_t position = 0; position < tables.size(); ++position) {
+                std::vector<Pending> list;
+                list.reserve(tables[position]->size());
+                for (const auto& [value, row] : *tables[position]) {
+                    Pending& pending = list.emplace_back();
+                    pending.key = {value, {}};
+                    pending.requests = row.requests;
+                    pending.borrowed = &row.clients;
+                }
+                if (list.empty()) continue;
+                for (const Pending& row : settle(std::move(list), 1, options)) {
+                    Number requests(row.requests), clients(row.estimate);
+                    cells.assign({period, dimension_name(dimensions[position]), row.key[0],
+                                  requests.view, clients.view});
+                    visit(cells);
+                }
             }
         }
     };

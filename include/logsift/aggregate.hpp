@@ -5,7 +5,7 @@
 
 #include <array>
 #include <cstdint>
-#include <memory>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,9 +47,7 @@ std::string_view dimension_name(Dimension dimension);
 std::optional<Dimension> dimension_from_name(std::string_view name);
 
 // One resource in one period.
-struct DownloadRow {
-    std::string period;
-    std::string resource;
+struct DownloadCounts {
     std::string product;
     std::string version;
     std::uint64_t requests = 0;
@@ -58,10 +56,7 @@ struct DownloadRow {
 };
 
 // One value of one dimension in one period.
-struct SourceRow {
-    std::string period;
-    Dimension dimension;
-    std::string value;
+struct SourceCounts {
     std::uint64_t requests = 0;
     DistinctCounter clients;  // distinct (network, agent, agent_version)
 };
@@ -75,20 +70,24 @@ struct TransparentHash {
 template <typename Value>
 using StringMap = std::unordered_map<std::string, Value, TransparentHash, std::equal_to<>>;
 
-// Keyed by period + '\0' + resource and period + '\0' + dimension + '\0' + value: unambiguous,
-// since only the last part can hold any byte. The rows carry their parts for the writers.
+// The rows of one period: downloads by resource, sources by dimension, then by value. Rows
+// are found by their value alone, so counting a record assembles no key, and a row holds
+// nothing but its counts.
+struct PeriodSummary {
+    StringMap<DownloadCounts> downloads;
+    std::array<StringMap<SourceCounts>, dimension_count> sources;
+};
+
 struct Summary {
     SummarySettings settings;
     std::uint64_t lines_read = 0;
     std::uint64_t lines_parsed = 0;
-    StringMap<DownloadRow> downloads;
-    StringMap<SourceRow> sources;
+    std::map<std::string, PeriodSummary, std::less<>> periods;  // by period label
 
     // Adds everything from other (same settings: the caller checks). Returns an error when a
     // count would overflow. Rows only other has are moved, not copied: merging the per-thread
     // summaries at the end of a run must not double their memory.
     std::optional<std::string> merge(Summary&& other);
-    std::optional<std::string> merge(const Summary& other);
 };
 
 // Builds a Summary from records. One per thread; merge them at the end.
@@ -98,45 +97,23 @@ class Aggregator {
                std::vector<std::string> site_hosts);
 
     void add(const Record& record);
-    // The rows counted so far, as a Summary; the aggregator is empty afterwards.
+    // The rows counted so far; the aggregator is empty afterwards.
     Summary take_summary();
 
   private:
-    // While counting, rows are found by their value alone, in one table per period and
-    // dimension: no key is assembled per record, and a row holds only its counts. The keyed
-    // Summary is built once, at the end.
-    struct Counts {
-        std::uint64_t requests = 0;
-        DistinctCounter clients;
-    };
-    struct DownloadCounts {
-        std::string product;
-        std::string version;
-        std::uint64_t requests = 0;
-        std::uint64_t bytes = 0;
-        DistinctCounter clients;
-    };
-    struct PeriodRows {
-        std::string label;
-        StringMap<DownloadCounts> downloads;
-        std::array<StringMap<Counts>, dimension_count> sources;
-        // Consecutive records share most values of the small dimensions (agent class, status
-        // class, often the agent and country): compared before hashing. Nodes of an
-        // unordered_map keep their address when it grows.
-        std::array<std::pair<const std::string, Counts>*, dimension_count> last{};
-    };
-
-    PeriodRows& period_rows(const Record& record);
+    PeriodSummary& period_rows(const Record& record);
     std::optional<DownloadMatch> match_download(std::string_view resource);
-    static void add_source(PeriodRows& rows, Dimension dimension, std::string_view value,
-                           std::uint64_t client);
+    void add_source(PeriodSummary& rows, Dimension dimension, std::string_view value,
+                    std::uint64_t client);
 
     const DownloadRules& rules_;
     std::vector<std::string> site_hosts_;
-    SummarySettings settings_;
-    std::uint64_t lines_parsed_ = 0;
-    std::vector<std::unique_ptr<PeriodRows>> periods_;
-    PeriodRows* current_ = nullptr;
+    Summary summary_;
+    PeriodSummary* current_ = nullptr;
+    // Consecutive records share most values of the small dimensions (agent class, status
+    // class, often the agent and country): compared before hashing. Rows of the current period
+    // only; nodes of an unordered_map keep their address when it grows.
+    std::array<std::pair<const std::string, SourceCounts>*, dimension_count> last_{};
     // Rule answers per resource: a few resources make most requests, and a rule match costs
     // about a microsecond. Offsets into the resource, so a cached answer holds no views.
     struct CachedMatch {
