@@ -34,6 +34,18 @@ std::optional<Column> column_from_name(std::string_view name) {
     return std::nullopt;
 }
 
+bool column_is_plain(Column column) {
+    switch (column) {
+        case Column::resource:
+        case Column::agent:
+        case Column::agent_version:
+        case Column::vhost:
+            return false;
+        default:
+            return true;
+    }
+}
+
 std::string_view Record::text(Column column, std::array<char, 24>& scratch) const {
     switch (column) {
         case Column::time:

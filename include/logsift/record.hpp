@@ -29,6 +29,13 @@ enum class Column : std::uint8_t {
 inline constexpr std::size_t column_count = static_cast<std::size_t>(Column::vhost) + 1;
 
 std::string_view column_name(Column column);
+
+// True for the columns whose values logsift composes itself from a closed alphabet: formatted
+// times and networks, digits, method tokens, checked host names, class names and country
+// codes. They never hold a tab, newline, carriage return or backslash, so a TSV writer may
+// copy them without looking for bytes to escape. Resources, agents and virtual hosts keep
+// bytes as sent, and must be escaped.
+bool column_is_plain(Column column);
 std::optional<Column> column_from_name(std::string_view name);
 
 struct Record {

@@ -49,3 +49,40 @@ TEST_CASE("reduce: networks and --client stay right for every line as the client
         CHECK(std::string(record.network) == network);
     }
 }
+
+TEST_CASE("reduce: the columns TSV copies unescaped never hold a byte it would escape") {
+    auto compiled = LogFormat::compile(
+        R"($remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent )"
+        R"("$http_referer" "$http_user_agent")");
+    REQUIRE(std::holds_alternative<LogFormat>(compiled));
+    const LogFormat& format = std::get<LogFormat>(compiled);
+    ReduceOptions options;
+    Reducer reducer(options, format, nullptr);
+    // Escape sequences and raw control bytes wherever a server lets a client put them.
+    const char* lines[] = {
+        R"(192.0.2.1 - - [10/Oct/2026:13:55:36 +0000] "G\\ET /a HTTP/1.1" 200 1 "http://a\\b.example/" "x")",
+        "192.0.2.1\\ - - [10/Oct/2026:13:55:36 +0000] \"GET /a HTTP/1.1\" 200 1 \"-\" \"x\"",
+        "host\\name - - [10/Oct/2026:13:55:36 +0000] \"GET /a HTTP/1.1\" 200 1 \"-\" \"x\"",
+        "192.0.2.1 - - [10/Oct/2026:13:55:36 +0000] \"G\rT /a HTTP/1.1\" 200 1 \"http://h\r.x/\" "
+        "\"x\"",
+        "192.0.2.1 - - [10/Oct/2026:13:55:36 +0000] \"GET /a\tb HTTP/1.1\" 200 1 \"//h\t/\" \"x\"",
+        "192.0.2.1 - - [10/Oct/2026:13:55:36 +0000] \"PO\\\"ST /a HTTP/1.1\" 200 1 "
+        "\"http://[::1\\]/\" \"x\"",
+    };
+    for (const char* text : lines) {
+        const std::string line = text;
+        Fields fields;
+        if (format.scan(line, fields)) continue;
+        Record record;
+        if (reducer.reduce(line, fields, record)) continue;
+        for (std::size_t i = 0; i < column_count; ++i) {
+            const auto column = static_cast<Column>(i);
+            if (!column_is_plain(column)) continue;
+            std::array<char, 24> scratch{};
+            const std::string_view value = record.text(column, scratch);
+            CAPTURE(line);
+            CAPTURE(column_name(column));
+            CHECK(value.find_first_of("\t\n\r\\") == std::string_view::npos);
+        }
+    }
+}
