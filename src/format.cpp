@@ -785,6 +785,13 @@ std::optional<ScanError> LogFormat::scan(std::string_view line, Fields& fields) 
         }
         pos = end;
     }
+    // Only "\n" ends a line. A "\r" in the text after the last field means a log written with
+    // "\r" line ends alone, where this one "line" holds many: taking its first and ignoring the
+    // rest would lose them silently.
+    if (const void* cr = std::memchr(line.data() + pos, '\r', line.size() - pos)) {
+        return ScanError{"carriage return inside the line",
+                         static_cast<std::size_t>(static_cast<const char*>(cr) - line.data()) + 1};
+    }
     return std::nullopt;
 }
 

@@ -143,7 +143,9 @@ std::variant<const LogFormat*, InputOutcome> choose_format(const InputConfig& co
         sample = reader.peek(window);
     }
     Detection detection = detect_format(config.presets, sample, detect_max_lines);
-    if (!reader.error().empty()) return InputOutcome::done;
+    // Damage inside the sample (a cut .gz) still leaves the whole lines before it, which are
+    // read and written like any others; only without a clear format does the error end here.
+    if (!reader.error().empty() && !detection.clear()) return InputOutcome::done;
     if (detection.lines == 0 && sample.size() < window) {
         // Nothing but empty lines: any preset reports them alike.
         return &config.presets.front().format;

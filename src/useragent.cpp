@@ -496,6 +496,8 @@ AgentParser::AgentParser(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 AgentParser::~AgentParser() = default;
 
 AgentInfo AgentParser::parse(std::string_view user_agent) const {
+    // RE2 is linear, but linear in a megabyte times every candidate rule is seconds per agent.
+    user_agent = user_agent.substr(0, max_agent_bytes);
     if (user_agent.empty() || user_agent == "-") {
         AgentInfo info;
         info.family = "Other";
@@ -506,6 +508,7 @@ AgentInfo AgentParser::parse(std::string_view user_agent) const {
 }
 
 AgentInfo AgentParser::parse_shared(std::string_view user_agent) const {
+    user_agent = user_agent.substr(0, max_agent_bytes);  // what parse reads; bounds the table
     {
         std::lock_guard lock(impl_->shared_mutex);
         auto found = impl_->shared_answers.find(user_agent);
@@ -531,6 +534,9 @@ AgentCache::AgentCache(const AgentParser& parser, std::size_t capacity)
     : parser_(parser), capacity_(std::max<std::size_t>(capacity, 1)) {}
 
 const AgentInfo& AgentCache::lookup(std::string_view user_agent) {
+    // Keyed by what is parsed, so a flood of distinct long agents holds at most
+    // capacity * max_agent_bytes of keys, and agents that differ only past the cut share one.
+    user_agent = user_agent.substr(0, AgentParser::max_agent_bytes);
     if (auto found = entries_.find(user_agent); found != entries_.end()) {
         ++hits_;
         return found->second;

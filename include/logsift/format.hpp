@@ -99,7 +99,8 @@ class LogFormat {
     static std::variant<LogFormat, FormatError> compile(std::string_view text);
 
     // Scans one line. On success fills fields (all views into line) and returns nullopt.
-    // Text after the last step is allowed and ignored. Never allocates.
+    // Text after the last step is allowed and ignored, unless it holds a '\r' (a log with
+    // "\r" line ends alone: "carriage return inside the line"). Never allocates.
     // A field ends where the next literal begins (quoted: at the first unescaped quote that
     // begins it); a field at the end of the format ends at a space or the end of the line.
     // Error columns point at the start of the field or literal that failed (for an unterminated

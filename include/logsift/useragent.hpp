@@ -32,6 +32,11 @@ using AgentRulesError = FileError;
 
 class AgentParser {
   public:
+    // Only this many leading bytes of a user agent are parsed; the rest is ignored. Real agents
+    // are far shorter (the longest of uap-core's 18 000 test cases has 492 bytes); a hostile
+    // megabyte-long one then costs what a real one does.
+    static constexpr std::size_t max_agent_bytes = 1024;
+
     // Loads uap-core's regexes.yaml (user_agent_parsers, and the device_parsers needed to tell
     // the `Spider` device family) and, when extra_path is not empty, logsift's agents.yaml:
     // its user_agent_parsers are tried before uap-core's, its `samples` are checked, and its
@@ -39,7 +44,8 @@ class AgentParser {
     static std::variant<std::unique_ptr<AgentParser>, AgentRulesError> load(
         const std::string& regexes_path, const std::string& extra_path);
 
-    // Parses one user agent, uncached. Thread-safe. A user agent of "-" or "" gives "Other".
+    // Parses one user agent (its first max_agent_bytes), uncached. Thread-safe. A user agent of
+    // "-" or "" gives "Other".
     AgentInfo parse(std::string_view user_agent) const;
     // The same answer, remembered for every thread (up to a bound): with N threads each
     // distinct agent is parsed once, not N times. Locks only around the table, never while
@@ -64,7 +70,7 @@ class AgentCache {
   public:
     explicit AgentCache(const AgentParser& parser, std::size_t capacity = 16384);
     // The answer stays valid until the next lookup (a miss on a full cache clears it). A hit
-    // allocates nothing.
+    // allocates nothing. Keys are cut to AgentParser::max_agent_bytes, so memory stays bounded.
     const AgentInfo& lookup(std::string_view user_agent);
     std::size_t size() const { return entries_.size(); }
     std::uint64_t hits() const { return hits_; }

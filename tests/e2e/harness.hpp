@@ -4,9 +4,12 @@
 #pragma once
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
 
 #include <cstdlib>
 #include <filesystem>
@@ -20,10 +23,21 @@ namespace e2e {
 
 namespace fs = std::filesystem;
 
+// Built with AddressSanitizer (-DLOGSIFT_SANITIZE=ON): the child takes several times the memory
+// and time of a real build (shadow memory, redzones, quarantine), so assertions on its peak RSS
+// or elapsed time are skipped there; everything else is checked as usual.
+#ifdef LOGSIFT_SANITIZED
+inline constexpr bool sanitized = true;
+#else
+inline constexpr bool sanitized = false;
+#endif
+
 struct Result {
     int status = -1;  // exit status, or 128 + signal
     std::string out;
     std::string err;
+    long peak_rss_kib = 0;  // the child's peak resident set (ru_maxrss)
+    double seconds = 0;     // wall-clock time from fork to exit
 };
 
 inline std::string read_file(const fs::path& path) {
@@ -60,11 +74,13 @@ class TempDir {
     fs::path path_;
 };
 
-// Runs program with args; stdin_bytes (when given) is its standard input, else /dev/null.
+// Runs program with args; stdin_bytes (when given) is its standard input, else the file
+// stdin_path (for inputs too large to hold in the test's memory), else /dev/null.
 inline Result run_program(const std::string& program, const std::vector<std::string>& args,
-                          const std::optional<std::string>& stdin_bytes = std::nullopt) {
+                          const std::optional<std::string>& stdin_bytes = std::nullopt,
+                          const fs::path& stdin_path = "/dev/null") {
     TempDir dir;
-    fs::path in_path = stdin_bytes ? dir / "stdin" : fs::path("/dev/null");
+    fs::path in_path = stdin_bytes ? dir / "stdin" : stdin_path;
     if (stdin_bytes) write_file(in_path, *stdin_bytes);
     fs::path out_path = dir / "stdout";
     fs::path err_path = dir / "stderr";
@@ -75,6 +91,7 @@ inline Result run_program(const std::string& program, const std::vector<std::str
         argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
 
+    const auto start = std::chrono::steady_clock::now();
     pid_t pid = ::fork();
     if (pid == 0) {
         int in = ::open(in_path.c_str(), O_RDONLY);
@@ -87,8 +104,12 @@ inline Result run_program(const std::string& program, const std::vector<std::str
         ::_exit(127);
     }
     int wait_status = 0;
-    ::waitpid(pid, &wait_status, 0);
+    struct rusage usage {};
+    ::wait4(pid, &wait_status, 0, &usage);
     Result result;
+    result.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result.peak_rss_kib = usage.ru_maxrss;
     result.status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
     result.out = read_file(out_path);
     result.err = read_file(err_path);
@@ -98,6 +119,11 @@ inline Result run_program(const std::string& program, const std::vector<std::str
 inline Result logsift(const std::vector<std::string>& args,
                       const std::optional<std::string>& stdin_bytes = std::nullopt) {
     return run_program(LOGSIFT_BINARY, args, stdin_bytes);
+}
+
+// logsift with the file stdin_path as its standard input.
+inline Result logsift_stdin_file(const std::vector<std::string>& args, const fs::path& stdin_path) {
+    return run_program(LOGSIFT_BINARY, args, std::nullopt, stdin_path);
 }
 
 // Runs a shell command line (for pipelines such as `logsift ... | head -1`).

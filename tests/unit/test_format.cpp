@@ -462,6 +462,19 @@ TEST_CASE("text after the last step is ignored and the last field ends at a spac
             .get(FieldKind::bytes) == "5");
 }
 
+TEST_CASE("a carriage return in the text after the last field makes the line bad") {
+    // A log with "\r" line ends alone arrives as one line; its first record must not pass for
+    // the whole of it.
+    LogFormat common = compile_ok(R"(%h %l %u %t \"%r\")");
+    const std::string first = R"(192.0.2.1 - - [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1")";
+    Fields fields;
+    std::optional<ScanError> error = common.scan(first + " 200\r" + first, fields);
+    REQUIRE(error);
+    CHECK(std::string(error->reason) == "carriage return inside the line");
+    CHECK(error->column == first.size() + 5);
+    CHECK_FALSE(common.scan(first + " 200 5", fields));
+}
+
 TEST_CASE("a later field of the same kind overwrites an earlier one") {
     LogFormat format = compile_ok("%a %h");
     Fields fields = scan_ok(format, "192.0.2.1 host.example.com");

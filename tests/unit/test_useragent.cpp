@@ -326,6 +326,31 @@ TEST_CASE("useragent: cache counts, stays bounded, agrees with parse") {
     CHECK(big.misses() + big.hits() == corpus().size());
 }
 
+TEST_CASE("useragent: a hostile megabyte-long agent is parsed by its first bytes only") {
+    // Found while hardening: every candidate rule ran over the whole string, about 2 s for a
+    // 1 MiB agent of bot words, and the cache kept each distinct long agent in full.
+    const AgentParser& parser = with_extras();
+    std::string bots;
+    while (bots.size() < (1 << 20))
+        bots += "bot crawler spider Googlebot/2.1 ";
+    const std::string_view head(bots.data(), AgentParser::max_agent_bytes);
+    const AgentInfo whole = parser.parse(bots);
+    const AgentInfo cut = parser.parse(head);
+    CHECK(whole.family == cut.family);
+    CHECK(whole.version == cut.version);
+    CHECK(whole.agent_class == AgentClass::bot);
+    // What decides the answer past the cut is not read.
+    CHECK(parser.parse(std::string(2000, ' ') + "curl/8.4.0").family == "Other");
+    CHECK(parser.parse(std::string(1000, ' ') + "curl/8.4.0").family == "curl");
+
+    // Agents that differ only past the cut are one cache entry, kept at the cut's length.
+    AgentCache cache(parser, 16);
+    cache.lookup(bots);
+    cache.lookup(bots + "different tail");
+    CHECK(cache.size() == 1);
+    CHECK(cache.hits() == 1);
+}
+
 TEST_CASE("useragent: parse and parse_shared from two threads give the same answers") {
     const AgentParser& parser = with_extras();
     const std::vector<std::string> agents = corpus();

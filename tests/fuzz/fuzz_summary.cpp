@@ -1,0 +1,46 @@
+// libFuzzer target: the JSON summary reader behind `merge` and `--from`. Summaries may come
+// from other machines, so any bytes must give a Summary or a message; a Summary that was
+// accepted must write back to JSON that reads back to the same bytes, and merge with itself
+// without losing a count silently.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "logsift/aggregate.hpp"
+#include "logsift/sketch.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    std::string_view text(reinterpret_cast<const char*>(data), size);
+    // The sketch's own text form, which the reader hands every "clients" value to.
+    if (auto counter = logsift::DistinctCounter::deserialize(text)) {
+        auto again = logsift::DistinctCounter::deserialize(counter->serialize());
+        if (!again || !(*again == *counter)) std::abort();
+    }
+
+    auto parsed = logsift::summary_from_json(text);
+    if (auto* message = std::get_if<std::string>(&parsed)) {
+        if (message->empty()) std::abort();
+        return 0;
+    }
+    logsift::Summary& summary = std::get<logsift::Summary>(parsed);
+    std::string json = logsift::summary_to_json(summary);
+    auto reread = logsift::summary_from_json(json);
+    if (!std::holds_alternative<logsift::Summary>(reread)) std::abort();
+    if (logsift::summary_to_json(std::get<logsift::Summary>(reread)) != json) std::abort();
+    if (!logsift::settings_mismatch(summary.settings, summary.settings).empty()) std::abort();
+
+    logsift::Summary doubled = std::get<logsift::Summary>(std::move(reread));
+    if (!doubled.merge(summary)) {
+        // Merging a summary with itself doubles every count and keeps every distinct count.
+        if (doubled.lines_read != 2 * summary.lines_read) std::abort();
+        for (const auto& [key, row] : summary.downloads) {
+            const logsift::DownloadRow& twice = doubled.downloads.at(key);
+            if (twice.requests != 2 * row.requests) std::abort();
+            if (twice.clients.estimate() != row.clients.estimate()) std::abort();
+        }
+    }
+    return 0;
+}
