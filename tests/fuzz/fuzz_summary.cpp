@@ -33,13 +33,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!logsift::settings_mismatch(summary.settings, summary.settings).empty()) std::abort();
 
     logsift::Summary doubled = std::get<logsift::Summary>(std::move(reread));
-    if (!doubled.merge(summary)) {
+    if (!doubled.merge(logsift::Summary(summary))) {
         // Merging a summary with itself doubles every count and keeps every distinct count.
         if (doubled.lines_read != 2 * summary.lines_read) std::abort();
-        for (const auto& [key, row] : summary.downloads) {
-            const logsift::DownloadRow& twice = doubled.downloads.at(key);
-            if (twice.requests != 2 * row.requests) std::abort();
-            if (twice.clients.estimate() != row.clients.estimate()) std::abort();
+        for (const auto& [label, rows] : summary.periods) {
+            const logsift::PeriodSummary& twice = doubled.periods.at(label);
+            for (const auto& [resource, row] : rows.downloads) {
+                const logsift::DownloadCounts& both = twice.downloads.at(resource);
+                if (both.requests != 2 * row.requests) std::abort();
+                if (both.clients.estimate() != row.clients.estimate()) std::abort();
+            }
+            for (std::size_t i = 0; i < logsift::dimension_count; ++i) {
+                for (const auto& [value, row] : rows.sources[i]) {
+                    const logsift::SourceCounts& both = twice.sources[i].at(value);
+                    if (both.requests != 2 * row.requests) std::abort();
+                    if (both.clients.estimate() != row.clients.estimate()) std::abort();
+                }
+            }
         }
     }
     return 0;
