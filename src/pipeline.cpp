@@ -1046,8 +1046,8 @@ ExitCode run_aggregate(const AggregateConfig& config) {
         summary = std::move(shared.summary);
         summary.lines_read = totals.lines;
         summary.lines_parsed = totals.parsed;
-        // The workers' tables were freed in their threads' malloc arenas, which glibc keeps
-        // for reuse by those threads only: give the pages back before the report needs more.
+        // The workers' tables, merged and freed, leave free pages behind that glibc would keep
+        // for later allocations: give them back before the report.
         ::malloc_trim(0);
     }
 
