@@ -206,15 +206,9 @@ int needed(const Replacement& replacement, int position) {
 }  // namespace
 
 struct AgentParser::Impl {
-    struct Hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view text) const noexcept {
-            return XXH3_64bits(text.data(), text.size());
-        }
-    };
     static constexpr std::size_t shared_capacity = 1 << 16;
     std::mutex shared_mutex;
-    std::unordered_map<std::string, AgentInfo, Hash, std::equal_to<>> shared_answers;
+    std::unordered_map<std::string, AgentInfo, AgentTextHash, std::equal_to<>> shared_answers;
 
     RuleList<AgentRule> agents;
     RuleList<DeviceRule> devices;
@@ -525,8 +519,7 @@ const std::vector<std::string>& AgentParser::skipped_patterns() const {
     return impl_->skipped;
 }
 
-std::size_t AgentCache::Hash::operator()(std::string_view text) const noexcept {
-    // XXH3 rather than std::hash: user agents are long, and this runs on every line.
+std::size_t AgentTextHash::operator()(std::string_view text) const noexcept {
     return XXH3_64bits(text.data(), text.size());
 }
 

@@ -1,6 +1,7 @@
 // User agents: the full user-agent string -> product family, version and class, by uap-core's
-// regexes.yaml (plus logsift's own patterns/agents.yaml, tried first). The parser is immutable
-// and shared by threads; each thread keeps its own bounded cache in front of it.
+// regexes.yaml (plus logsift's own patterns/agents.yaml, tried first). The parser's rules are
+// immutable and shared by threads, with one table of answers for all of them; each thread keeps
+// its own bounded cache in front of it.
 #pragma once
 
 #include <cstddef>
@@ -64,6 +65,13 @@ class AgentParser {
     std::unique_ptr<Impl> impl_;
 };
 
+// XXH3 rather than std::hash for the tables keyed by user agent: agents are long, and every
+// line looks one up.
+struct AgentTextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept;
+};
+
 // One per thread: remembers the answers for the most recent distinct user agents. A log has
 // few distinct agents, so nearly every lookup is a hit; a miss costs one parse.
 class AgentCache {
@@ -77,13 +85,9 @@ class AgentCache {
     std::uint64_t misses() const { return misses_; }
 
   private:
-    struct Hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view text) const noexcept;
-    };
     const AgentParser& parser_;
     std::size_t capacity_;
-    std::unordered_map<std::string, AgentInfo, Hash, std::equal_to<>> entries_;
+    std::unordered_map<std::string, AgentInfo, AgentTextHash, std::equal_to<>> entries_;
     std::uint64_t hits_ = 0;
     std::uint64_t misses_ = 0;
 };
