@@ -571,15 +571,20 @@ QuotedEnd find_quoted_end(std::string_view line, std::size_t pos, std::string_vi
     const char* const begin = line.data();
     const char* const end = begin + line.size();
     const char* at = begin + pos;
+    // The next quote at or after `at` (end when there is none), searched again only once `at`
+    // has passed it: a field full of escapes must not rescan up to the same quote per escape.
+    const char* quote = nullptr;
     while (at < end) {
-        const auto* quote = static_cast<const char*>(std::memchr(at, '"', end - at));
-        const char* stop = quote ? quote : end;
-        const auto* escape = static_cast<const char*>(std::memchr(at, '\\', stop - at));
+        if (quote == nullptr || quote < at) {
+            quote = static_cast<const char*>(std::memchr(at, '"', end - at));
+            if (quote == nullptr) quote = end;
+        }
+        const auto* escape = static_cast<const char*>(std::memchr(at, '\\', quote - at));
         if (escape) {
             at = escape + 2;  // the escaped byte, even a quote, is part of the field
             continue;
         }
-        if (!quote) break;
+        if (quote == end) break;
         const auto quote_at = static_cast<std::size_t>(quote - begin);
         if (has_at(line, quote_at, follow)) return {quote_at, false};
         std::string_view rest(quote, end - quote);

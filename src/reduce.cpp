@@ -94,7 +94,7 @@ std::size_t Reducer::reduce_network(const Fields& fields, Record& record) {
     // The memo holds answers that depend on the written address alone.
     const bool memo_applies = options_.client_source == ClientSource::remote &&
                               fields.has(FieldKind::client) &&
-                              fields.get(FieldKind::client).size() <= ClientMemo{}.text.size();
+                              fields.get(FieldKind::client).size() <= client_memo_text_size;
     ClientMemo* memo = nullptr;
     if (memo_applies) {
         std::string_view text = fields.get(FieldKind::client);

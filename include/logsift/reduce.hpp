@@ -80,8 +80,9 @@ class Reducer {
     // written: a few clients make most requests, and parsing, truncating, formatting and the
     // country lookup cost several times more than this check. Direct-mapped and in memory
     // only, like the line buffer the address came from.
+    static constexpr std::size_t client_memo_text_size = 46;  // the longest IPv6 text form
     struct ClientMemo {
-        std::array<char, 46> text{};  // the longest IPv6 text form
+        std::array<char, client_memo_text_size> text{};
         std::uint8_t text_size = 0;
         std::uint8_t network_size = 0;
         bool valid = false;
