@@ -1,11 +1,13 @@
-// Input: byte sources (file descriptor, memory, Boost.Iostreams decompressors) and the line
-// reader that cuts their bytes into lines inside one large buffer. Boost's exceptions stop here
-// and become InputError / error() text that never quotes the data.
+// Input: byte sources (file descriptor, memory, ISA-L's inflate for gzip, Boost.Iostreams for
+// the other codecs) and the line reader that cuts their bytes into lines inside one large
+// buffer. Decoder errors stop here and become InputError / error() text that never quotes the
+// data.
 #include "logsift/input.hpp"
 
 #include "logsift/diag.hpp"
 
 #include <fcntl.h>
+#include <isa-l/igzip_lib.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,7 +15,6 @@
 #include <algorithm>
 #include <boost/iostreams/categories.hpp>
 #include <boost/iostreams/filter/bzip2.hpp>
-#include <boost/iostreams/filter/gzip.hpp>
 #include <boost/iostreams/filter/lzma.hpp>
 #include <boost/iostreams/filter/zstd.hpp>
 #include <boost/iostreams/filtering_streambuf.hpp>
@@ -21,6 +22,7 @@
 #include <cstring>
 #include <exception>
 #include <ios>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -237,6 +239,96 @@ class DeviceAdapter {
     std::string* error_;
 };
 
+// gzip through ISA-L's inflate, which decodes about five times faster than zlib on x86-64: a
+// nightly .gz costs little more than its plain copy. Reads every member of a concatenated
+// file, checks each member's CRC and length, and returns every byte decoded before damage;
+// the error comes on the call after.
+class GzipSource final : public ByteSource {
+  public:
+    explicit GzipSource(std::unique_ptr<ByteSource> raw)
+        : raw_(std::move(raw)),
+          input_(std::make_unique<std::uint8_t[]>(input_size)),
+          state_(std::make_unique<inflate_state>()) {
+        start_member();
+    }
+
+    std::size_t read(char* data, std::size_t size) override {
+        if (!deferred_.empty()) throw InputError{deferred_};
+        std::size_t total = 0;
+        while (total < size && !finished_) {
+            if (state_->avail_in == 0 && !raw_ended_) refill();
+            if (member_done_) {
+                if (state_->avail_in == 0) {
+                    if (!raw_ended_) continue;
+                    if (!raw_error_.empty()) deferred_ = raw_error_;
+                    finished_ = true;
+                    break;
+                }
+                start_member();
+            }
+            state_->next_out = reinterpret_cast<std::uint8_t*>(data + total);
+            state_->avail_out = static_cast<std::uint32_t>(
+                std::min<std::size_t>(size - total, std::numeric_limits<std::uint32_t>::max()));
+            const std::uint32_t room = state_->avail_out;
+            const std::uint32_t unread = state_->avail_in;
+            const int status = isal_inflate(state_.get());
+            const std::size_t produced = room - state_->avail_out;
+            total += produced;
+            if (status < 0) {
+                deferred_ = corrupt;
+                break;
+            }
+            if (state_->block_state == ISAL_BLOCK_FINISH) {
+                member_done_ = true;
+            } else if (produced == 0 && state_->avail_in == unread && (unread != 0 || raw_ended_)) {
+                // No progress: the member was cut, or the decoder cannot use what is left.
+                deferred_ = raw_error_.empty() ? corrupt : raw_error_;
+                break;
+            }
+        }
+        if (total == 0 && !deferred_.empty()) throw InputError{deferred_};
+        return total;
+    }
+
+  private:
+    static constexpr std::size_t input_size = std::size_t{1} << 18;
+    static constexpr const char* corrupt = "gzip data is truncated or corrupt";
+
+    void start_member() {
+        // Keeps the unread input: the next member may already be in the buffer.
+        std::uint8_t* next_in = state_->next_in;
+        std::uint32_t avail_in = state_->avail_in;
+        isal_inflate_init(state_.get());
+        state_->crc_flag = ISAL_GZIP;
+        state_->next_in = next_in;
+        state_->avail_in = avail_in;
+        member_done_ = false;
+    }
+
+    // A read error ends the compressed bytes here; the caller reports it once the bytes
+    // decoded before it are out.
+    void refill() {
+        std::size_t got = 0;
+        try {
+            got = raw_->read(reinterpret_cast<char*>(input_.get()), input_size);
+        } catch (const InputError& failure) {
+            raw_error_ = failure.reason.empty() ? "read error" : failure.reason;
+        }
+        state_->next_in = input_.get();
+        state_->avail_in = static_cast<std::uint32_t>(got);
+        raw_ended_ = got == 0;
+    }
+
+    std::unique_ptr<ByteSource> raw_;
+    std::unique_ptr<std::uint8_t[]> input_;
+    std::unique_ptr<inflate_state> state_;
+    std::string raw_error_;
+    std::string deferred_;
+    bool raw_ended_ = false;
+    bool member_done_ = false;
+    bool finished_ = false;
+};
+
 class DecompressingSource final : public ByteSource {
   public:
     DecompressingSource(std::unique_ptr<ByteSource> raw, Codec codec)
@@ -245,11 +337,6 @@ class DecompressingSource final : public ByteSource {
           codec_(codec) {
         namespace io = boost::iostreams;
         switch (codec) {
-            case Codec::gzip:
-                // Boost's gzip decompressor reads every member of a concatenated file.
-                stream_.push(
-                    io::gzip_decompressor(io::zlib::default_window_bits, boost_buffer_size));
-                break;
             case Codec::bzip2:
                 stream_.push(io::bzip2_decompressor(false, boost_buffer_size));
                 break;
@@ -259,6 +346,7 @@ class DecompressingSource final : public ByteSource {
             case Codec::zstd:
                 stream_.push(io::zstd_decompressor(io::zstd_params(), boost_buffer_size));
                 break;
+            case Codec::gzip:  // GzipSource
             case Codec::plain:
                 break;
         }
@@ -391,6 +479,8 @@ LineReader::LineReader(std::unique_ptr<ByteSource> source, Codec codec, std::siz
     : codec_(codec), max_line_(max_line) {
     if (codec == Codec::plain) {
         source_ = std::move(source);  // the fast path: read(2) straight into our buffer
+    } else if (codec == Codec::gzip) {
+        source_ = std::make_unique<GzipSource>(std::move(source));
     } else {
         source_ = std::make_unique<DecompressingSource>(std::move(source), codec);
     }

@@ -375,6 +375,25 @@ TEST_CASE("damaged compressed data: lines before the damage, then an error") {
         read_all(*reader);
         CHECK(reader->error() == "gzip data is truncated or corrupt");
     }
+    SUBCASE("gzip with a wrong checksum or length in its footer") {
+        const std::string whole = compress(Codec::gzip, small);
+        for (std::size_t from_end : {8, 1}) {  // the CRC-32's first byte, ISIZE's last
+            CAPTURE(from_end);
+            std::string bad = whole;
+            bad[bad.size() - from_end] = static_cast<char>(bad[bad.size() - from_end] ^ 1);
+            std::string error;
+            auto reader = LineReader::from_bytes(bad, 1000, error);
+            read_all(*reader);
+            CHECK(reader->error() == "gzip data is truncated or corrupt");
+        }
+    }
+    SUBCASE("gzip followed by bytes that are not a gzip member") {
+        std::string error;
+        auto reader =
+            LineReader::from_bytes(compress(Codec::gzip, "a\nb\n") + "trailing", 1000, error);
+        CHECK(read_all(*reader) == std::vector<Got>{{"a", 1, false}, {"b", 2, false}});
+        CHECK(reader->error() == "gzip data is truncated or corrupt");
+    }
     SUBCASE("only a magic number") {
         for (Codec codec : compressed_codecs) {
             CAPTURE(codec_name(codec));
