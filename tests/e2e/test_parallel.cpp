@@ -73,6 +73,23 @@ TEST_CASE("parallel: a generated log of several chunks with bad lines matches --
     CHECK(result.err.find("line 14: ") != std::string::npos);
     CHECK(result.err.find("line 20012: line is longer than --max-line") == std::string::npos);
 
+    // Every bad line, the overlong one included, carries the same number on both paths.
+    check_same({"reduce", "--verbose", "--max-bad", "100", "-o", "/dev/null"}, path);
+    Result verbose = logsift(
+        {"reduce", "--verbose", "--threads", "2", "--max-bad", "100", "-o", "/dev/null", path});
+    CHECK(verbose.err.find("line 20012: line is longer than --max-line") != std::string::npos);
+
+    // CRLF line ends: the '\r' is not part of the line on either path.
+    std::string crlf_path = (dir / "generated-crlf.log").string();
+    std::string crlf;
+    for (const std::string& line : split_lines(generated_log()))
+        crlf += line + "\r\n";
+    write_file(crlf_path, crlf);
+    check_same({"reduce", "--verbose", "--max-bad", "100"}, crlf_path);
+    check_same({"summary", "--max-bad", "100", "--output-format", "json"}, crlf_path);
+    CHECK(logsift({"reduce", "--quiet", "--threads", "2", "--max-bad", "100", crlf_path}).out ==
+          logsift({"reduce", "--quiet", "--threads", "2", "--max-bad", "100", path}).out);
+
     // Compressed input and several inputs keep their order too.
     std::string gz = (dir / "generated.log.gz").string();
     REQUIRE(shell("gzip -c '" + path + "' > '" + gz + "'").status == 0);
@@ -82,4 +99,21 @@ TEST_CASE("parallel: a generated log of several chunks with bad lines matches --
         logsift({"reduce", "--quiet", "--max-bad", "5", "--threads", "2", path, gz});
     CHECK(both_sequential.out == both_parallel.out);
     CHECK(both_sequential.out.size() > 2 * 1000000);
+    // The second input's bad lines are numbered from its own first line.
+    Result numbered_sequential = logsift(
+        {"reduce", "--verbose", "--max-bad", "100", "--threads", "1", "-o", "/dev/null", path, gz});
+    Result numbered_parallel = logsift(
+        {"reduce", "--verbose", "--max-bad", "100", "--threads", "2", "-o", "/dev/null", path, gz});
+    // (The note naming the second input's format may come earlier in parallel: the reader
+    // detects it while the first input's chunks are still being worked on.)
+    auto warnings = [](const std::string& err) {
+        std::string kept;
+        for (const std::string& line : split_lines(err)) {
+            if (line.find("warning: ") != std::string::npos) kept += line + "\n";
+        }
+        return kept;
+    };
+    CHECK(warnings(numbered_sequential.err) == warnings(numbered_parallel.err));
+    CHECK(numbered_parallel.err.find("generated.log.gz: line 20012: line is longer") !=
+          std::string::npos);
 }
