@@ -486,7 +486,7 @@ LineReader::LineReader(std::unique_ptr<ByteSource> source, Codec codec, std::siz
     }
     // Room for a whole line of max_line bytes plus "\r\n" besides a full block, so a block read
     // always fits behind a pending partial line.
-    capacity_ = block_size + max_line_ + 2;
+    base_capacity_ = capacity_ = block_size + max_line_ + 2;
     buffer_ = std::make_unique<char[]>(capacity_);
 }
 
@@ -516,6 +516,16 @@ constexpr int peek_wait_ms = 200;
 
 bool LineReader::fill() {
     if (eof_) return false;
+    // peek()'s read-ahead (megabytes, for format detection) is not needed once next() has
+    // consumed it: back to the normal buffer, which a long run's peak memory then holds.
+    if (!peeking_ && capacity_ > base_capacity_ && end_ - begin_ <= max_line_ + 2) {
+        auto buffer = std::make_unique<char[]>(base_capacity_);
+        std::memcpy(buffer.get(), buffer_.get() + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
+        buffer_ = std::move(buffer);
+        capacity_ = base_capacity_;
+    }
     if (begin_ > 0) {
         std::memmove(buffer_.get(), buffer_.get() + begin_, end_ - begin_);
         end_ -= begin_;
@@ -640,8 +650,10 @@ std::string_view LineReader::peek(std::size_t max_bytes) {
         bool has_line = std::memchr(buffer_.get() + begin_, '\n', end_ - begin_) != nullptr;
         return has_line && !source_->ready(peek_wait_ms);
     };
+    peeking_ = true;
     while (end_ - begin_ < max_bytes && !burst_over() && fill()) {
     }
+    peeking_ = false;
 
     const char* start = buffer_.get() + begin_;
     std::size_t available = end_ - begin_;

@@ -91,6 +91,8 @@ class LineReader {
     std::size_t max_line_;
     std::unique_ptr<char[]> buffer_;
     std::size_t capacity_ = 0;
+    std::size_t base_capacity_ = 0;  // capacity_ outside peek()'s read-ahead
+    bool peeking_ = false;
     std::size_t begin_ = 0;  // first unconsumed byte
     std::size_t end_ = 0;    // one past the last valid byte
     bool eof_ = false;
