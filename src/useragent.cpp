@@ -32,13 +32,19 @@ struct LoadFailure {
 constexpr int min_atom_len = 3;
 
 // A rule runs only on a cache miss, so its DFA need not grow large: RE2's default budget of
-// 8 MiB per expression, over some 1500 rules, let a busy log's memory grow by tens of MiB.
-constexpr int64_t rule_max_mem = 1 << 20;
+// 8 MiB per expression, over some 1500 rules, let a busy log's memory grow by tens of MiB, and
+// 1 MiB still about 20 MiB over uap-core's test agents. The budget holds the compiled program
+// too, so the few rules too large for the small one (`.{0,300}` under (?i)) get the large one.
+constexpr int64_t rule_max_mem = 1 << 17;
+constexpr int64_t large_rule_max_mem = 1 << 20;
+// The atom Set runs for every unseen agent: out of DFA memory, it would leave every rule to
+// be tried in turn.
+constexpr int64_t atom_set_max_mem = 1 << 20;
 
-RE2::Options rule_options() {
+RE2::Options rule_options(int64_t max_mem = rule_max_mem) {
     RE2::Options options;
     options.set_log_errors(false);
-    options.set_max_mem(rule_max_mem);
+    options.set_max_mem(max_mem);
     return options;
 }
 
@@ -124,8 +130,13 @@ struct RuleList {
     // Adds a compiled regex; -1 (and the RE2 error in `error`) when RE2 cannot compile it.
     int add(const std::string& pattern, std::string& error) {
         int id = -1;
-        if (filter->Add(pattern, rule_options(), &id) != RE2::NoError) {
-            error = RE2(pattern, rule_options()).error();  // Add keeps only the error code
+        RE2::ErrorCode code = filter->Add(pattern, rule_options(), &id);
+        if (code == RE2::ErrorPatternTooLarge) {
+            code = filter->Add(pattern, rule_options(large_rule_max_mem), &id);
+        }
+        if (code != RE2::NoError) {
+            // Add keeps only the error code.
+            error = RE2(pattern, rule_options(large_rule_max_mem)).error();
             return -1;
         }
         return id;
@@ -138,7 +149,7 @@ struct RuleList {
         std::vector<std::string> strings;
         filter->Compile(&strings);
         if (strings.empty()) return;
-        RE2::Options options = rule_options();
+        RE2::Options options = rule_options(atom_set_max_mem);
         options.set_literal(true);
         options.set_case_sensitive(false);  // the atoms are lowercased
         auto set = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
