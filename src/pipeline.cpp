@@ -479,7 +479,28 @@ void read_chunks(ParallelRun& run) {
         chunk.format = std::get<const LogFormat*>(chosen);
         const LogFormat* format = chunk.format;
         run.progress->start_input(name, progress_total(config.inputs[index], *reader));
-        while (reader->next(line)) {
+        for (;;) {
+            // Most lines move in bulk, a buffer's worth at a time; next() reads on, and takes
+            // the lines that end past the buffer, overlong ones and the last one.
+            std::uint64_t taken = 0;
+            std::string_view lines =
+                reader->take_lines(chunk_bytes - std::min(chunk.text.size(), chunk_bytes), taken);
+            if (!lines.empty()) {
+                chunk.text.append(lines);
+                in_chunk += static_cast<std::uint32_t>(taken);
+                lines_read += taken;
+                run.progress->update(reader->bytes_read(), lines_read, taken);
+                if (chunk.text.size() >= chunk_bytes) {
+                    const std::uint64_t next_line = chunk.first_line + in_chunk;
+                    if (!ship()) break;
+                    start_chunk(next_line);
+                    chunk.format = format;
+                    in_chunk = 0;
+                }
+                if (run.stop) break;
+                continue;
+            }
+            if (!reader->next(line)) break;
             run.progress->update(reader->bytes_read(), ++lines_read);
             if (line.overlong) {
                 chunk.overlong.push_back(in_chunk);
@@ -534,12 +555,17 @@ void work_chunks(ParallelRun& run, ChunkWorker& worker) {
                 std::size_t end = text.find('\n');
                 std::string_view line = text.substr(0, end);
                 text.remove_prefix(end + 1);
+                // Lines taken in bulk keep their '\r' and were not measured (LineReader::next
+                // does both for the lines it reads one by one).
+                if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
                 std::uint64_t number = chunk->first_line + index;
                 ++state.lines;
                 std::optional<ScanError> error;
                 if (next_overlong < chunk->overlong.size() &&
                     chunk->overlong[next_overlong] == index) {
                     ++next_overlong;
+                    error = overlong;
+                } else if (line.size() > config.max_line) {
                     error = overlong;
                 } else {
                     error = chunk->format->scan(line, fields);

@@ -63,6 +63,12 @@ class LineReader {
     // Next line; false at end of input or on a read/decode error (then error() is non-empty).
     bool next(Line& line);
 
+    // Consumes the complete lines already buffered, up to max_bytes, as one view with their
+    // line ends ('\r' too), and adds their count to lines; empty when no complete line is
+    // buffered (next() then reads on). Lines are numbered as next() would number them, but not
+    // checked against max_line: the caller does that. For callers that copy lines in bulk.
+    std::string_view take_lines(std::size_t max_bytes, std::uint64_t& lines);
+
     // Reads ahead up to max_bytes (or to end of input) without consuming: returns the complete
     // lines ahead, line ends included, stopping before the first overlong one (so an overlong
     // next line gives an empty view while input remains). May be called between next() calls;

@@ -18,9 +18,12 @@ class Progress {
 
     // total_bytes 0: unknown (standard input, or a compressed file read as its decoded bytes).
     void start_input(const std::string& name, std::uint64_t total_bytes);
-    // Cheap enough for every line: looks at the clock once per few thousand calls.
-    void update(std::uint64_t bytes, std::uint64_t lines) {
-        if (!enabled_ || (++calls_ & 4095) != 0) return;
+    // Cheap enough for every line: looks at the clock once per few thousand lines. new_lines
+    // is how many lines this call reports, for callers that take whole blocks at a time.
+    void update(std::uint64_t bytes, std::uint64_t lines, std::uint64_t new_lines = 1) {
+        const std::uint64_t before = calls_;
+        calls_ += new_lines;
+        if (!enabled_ || (before >> 12) == (calls_ >> 12)) return;
         show(bytes, lines);
     }
     // Erases the line, so that what follows on stderr starts clean.

@@ -250,6 +250,62 @@ TEST_CASE("lines spanning many small reads") {
     }
 }
 
+TEST_CASE("take_lines: buffered whole lines in bulk, next() for the rest") {
+    const std::string text = "one\r\ntwo\nthree\nfour without end";
+    for (std::size_t chunk : {1, 5, 1000}) {
+        CAPTURE(chunk);
+        LineReader reader(std::make_unique<ChunkSource>(text, chunk), Codec::plain, 100);
+        std::string seen;  // every line in order, as "b:" (bulk) or "n<number>:" (next)
+        std::uint64_t count = 0;
+        Line line;
+        for (;;) {
+            std::string_view bulk = reader.take_lines(1000, count);
+            if (!bulk.empty()) {
+                seen += "b:" + std::string(bulk);
+                continue;
+            }
+            if (!reader.next(line)) break;
+            seen += "n" + std::to_string(line.number) + ":" + std::string(line.text) + "\n";
+        }
+        CHECK(reader.bytes_read() == text.size());
+        CHECK(seen.ends_with("n4:four without end\n"));  // numbered after the bulk lines too
+        if (chunk == 1000) {
+            // The first line fills the buffer; the rest of its whole lines go in one piece,
+            // '\r' and all.
+            CHECK(seen == "n1:one\nb:two\nthree\nn4:four without end\n");
+            CHECK(count == 2);
+        }
+    }
+    SUBCASE("bounded by max_bytes, never past the last whole line") {
+        LineReader reader(std::make_unique<ChunkSource>("ab\ncd\nef", 1000), Codec::plain, 100);
+        Line line;
+        REQUIRE(reader.next(line));  // fills the buffer
+        std::uint64_t count = 0;
+        CHECK(reader.take_lines(2, count).empty());
+        CHECK(reader.take_lines(3, count) == "cd\n");
+        CHECK(count == 1);
+        CHECK(reader.take_lines(1000, count).empty());
+        REQUIRE(reader.next(line));
+        CHECK(line.text == "ef");
+        CHECK(line.number == 3);
+    }
+    SUBCASE("counts every line end of a large buffer") {
+        std::string many;
+        for (int i = 0; i < 5000; ++i)  // lines of varied lengths across the 16-byte steps
+            many += std::string(static_cast<std::size_t>(i % 37), 'x') + "\n";
+        LineReader reader(std::make_unique<ChunkSource>(many + "tail", many.size() + 4),
+                          Codec::plain, 100);
+        Line line;
+        REQUIRE(reader.next(line));
+        std::uint64_t count = 0;
+        CHECK(reader.take_lines(many.size(), count).size() == many.size() - 1);
+        CHECK(count == 4999);
+        REQUIRE(reader.next(line));
+        CHECK(line.number == 5001);
+        CHECK(line.text == "tail");
+    }
+}
+
 TEST_CASE("overlong lines are reported once and skipped") {
     const std::string long_line(30, 'x');
     SUBCASE("in the middle") {
