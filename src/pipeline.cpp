@@ -541,11 +541,18 @@ void work_chunks(ParallelRun& run, ChunkWorker& worker) {
     const ScanError overlong{"line is longer than --max-line", config.max_line + 1};
     Fields fields;
     Record record;
+    // Kept from chunk to chunk while the format stays: its memo of recent clients is worth
+    // keeping warm, and is too large to build again every few thousand lines.
+    std::optional<Reducer> reducer;
+    const LogFormat* reducer_format = nullptr;
     while (std::optional<Chunk> chunk = run.chunks.pop()) {
         ChunkResult result;
         result.sequence = chunk->sequence;
         if (!run.stop) {
-            Reducer reducer(config.reduce, *chunk->format, agents.get());
+            if (!reducer || reducer_format != chunk->format) {
+                reducer.emplace(config.reduce, *chunk->format, agents.get());
+                reducer_format = chunk->format;
+            }
             RunState& state = result.state;
             worker.begin(result.output);
             std::string_view text = chunk->text;
@@ -569,7 +576,7 @@ void work_chunks(ParallelRun& run, ChunkWorker& worker) {
                     error = overlong;
                 } else {
                     error = chunk->format->scan(line, fields);
-                    if (!error) error = reducer.reduce(line, fields, record);
+                    if (!error) error = reducer->reduce(line, fields, record);
                 }
                 ++index;
                 if (error) {
