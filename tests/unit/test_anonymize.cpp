@@ -309,6 +309,13 @@ TEST_CASE("reduce_referrer keeps the host") {
     CHECK(referrer_text("http://exa mple.com/") == "");
     CHECK(referrer_text("http://[2001:db8::1/") == "");
     CHECK(referrer_text("http://[not-v6]/") == "");
+    // Only the host is checked: user info and port may hold anything, and the last '@' wins.
+    CHECK(referrer_text("http://us%20er@Example.com/") == "example.com");
+    CHECK(referrer_text("http://a b@c@Example.com/") == "example.com");
+    CHECK(referrer_text("http://example.com:8%x/") == "example.com");
+    CHECK(referrer_text("http://ex%ample.com:80@example.org/") == "example.org");
+    CHECK(referrer_text("http://example.org@ex%ample.com/") == "");
+    CHECK(referrer_text("http://user@[2001:db8::1]/") == "[2001:db8::1]");
 
     const std::string long_host = std::string(300, 'A') + ".com";
     CHECK(referrer_text("http://" + long_host + "/") == std::string(253, 'a'));
