@@ -185,6 +185,27 @@ TEST_CASE("TSV escaping") {
     CHECK(tsv(std::string_view("nul\0byte", 8)) == std::string("nul\0byte", 8));
 }
 
+TEST_CASE("TSV escaping finds each escape wherever it falls among the bytes passed in bulk") {
+    // Bytes are passed eight at a time while none of them can need an escape; the bytes around
+    // the escaped ones are near misses (0x0e above '\r', ']' after '\\') and bytes >= 0x80.
+    for (char special : {'\t', '\n', '\r', '\\'}) {
+        for (std::size_t at = 0; at < 24; ++at) {
+            CAPTURE(at);
+            std::string value(24, 'a');
+            value[at] = special;
+            if (at + 1 < value.size()) value[at + 1] = at % 2 ? '\x0e' : ']';
+            if (at > 0) value[at - 1] = '\xe9';
+            std::string expected = value;
+            const char letter = special == '\t'   ? 't'
+                                : special == '\n' ? 'n'
+                                : special == '\r' ? 'r'
+                                                  : '\\';
+            expected.replace(at, 1, std::string{'\\', letter});
+            CHECK(tsv(value) == expected);
+        }
+    }
+}
+
 TEST_CASE("CSV quoting") {
     CHECK(csv("plain") == "plain");
     CHECK(csv("") == "");
