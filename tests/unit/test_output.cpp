@@ -285,6 +285,43 @@ TEST_CASE("TSV and CSV records, with header") {
     CHECK(write_records(RecordFormat::csv, columns, {record}, false) == ",\"/a\tb,c\",\n");
 }
 
+TEST_CASE("a TSV record is the same whether it fits the buffer whole or goes field by field") {
+    // With room for the whole record the writer escapes in place; a record larger than the
+    // buffer goes field by field through append_tsv_field, and a long field piece by piece.
+    std::string long_resource(1500, 'x');
+    long_resource[511] = '\t';
+    long_resource[512] = '\\';
+    long_resource[1499] = '\n';
+    for (std::string resource : {std::string("/a\tb\\c\nd\re"), long_resource}) {
+        CAPTURE(resource.size());
+        Record record = sample_record();
+        record.resource = resource;
+        record.agent = "cu\trl";
+        std::string expected_resource;
+        for (char c : resource) {
+            if (c == '\t' || c == '\n' || c == '\r' || c == '\\') {
+                expected_resource += '\\';
+                expected_resource += c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
+            } else {
+                expected_resource += c;
+            }
+        }
+        const std::string expected = "2024-03-01T10:00:00Z\t192.0.2.0/24\tGET\t" +
+                                     expected_resource +
+                                     "\t200\t1234\tcu\\trl\t8.5\ttool\texample.org\tDE\t"
+                                     "www.example.com\n";
+        CHECK(write_records(RecordFormat::tsv, all_columns(), {record}, false) == expected);
+        Capture capture;
+        {
+            OutputSink sink(capture.fd(), false, 1 << 16);
+            auto writer = make_record_writer(RecordFormat::tsv, sink, all_columns());
+            writer->write(record);
+            writer->write(record);
+        }
+        CHECK(capture.text() == expected + expected);
+    }
+}
+
 TEST_CASE("JSON Lines records") {
     Record record = sample_record();
     CHECK(write_records(RecordFormat::jsonl, all_columns(), {record}) ==
