@@ -92,8 +92,13 @@ std::string_view Reducer::reduce_time(std::string_view text, Timestamp& logged) 
     std::optional<Timestamp> parsed = parse_timestamp(text, time_syntax_, time_pattern_);
     if (!parsed) return {};
     logged = last_logged_ = *parsed;
+    // A new second is most often still in the bucket of the last one: its text stands.
     Timestamp bucket = truncate_timestamp(*parsed, options_.resolution, options_.utc);
-    time_size_ = format_timestamp(bucket, options_.utc, time_buffer_.data());
+    if (time_size_ == 0 || bucket.seconds != last_bucket_.seconds ||
+        bucket.offset_minutes != last_bucket_.offset_minutes) {
+        time_size_ = format_timestamp(bucket, options_.utc, time_buffer_.data());
+        last_bucket_ = bucket;
+    }
     last_time_valid_ = text.size() <= last_time_text_.size();
     if (last_time_valid_) {
         std::memcpy(last_time_text_.data(), text.data(), text.size());
