@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
 
 namespace logsift {
@@ -324,10 +325,23 @@ constexpr std::size_t max_host_length = 253;  // DNS limit for a name in text fo
 
 // string_view::find_first_of runs memchr over the set for every byte of the text; with sets
 // of two or three bytes a plain comparison is several times cheaper, and this runs on every
-// resource and referrer.
+// resource. Eight bytes are compared at a time while none of them is in the set.
 template <char... Set>
 std::size_t find_any(std::string_view text, std::size_t from = 0) {
-    for (std::size_t i = from; i < text.size(); ++i) {
+    constexpr std::uint64_t ones = 0x0101010101010101;
+    constexpr std::uint64_t highs = 0x8080808080808080;
+    std::size_t i = from;
+    for (; text.size() - i >= sizeof(std::uint64_t); i += sizeof(std::uint64_t)) {
+        std::uint64_t word;
+        std::memcpy(&word, text.data() + i, sizeof word);
+        // A byte equal to c is a zero byte of word ^ c, which the subtraction borrows through.
+        auto holds = [word](char c) {
+            const std::uint64_t x = word ^ (ones * static_cast<unsigned char>(c));
+            return (x - ones) & ~x & highs;
+        };
+        if ((holds(Set) | ...)) break;
+    }
+    for (; i < text.size(); ++i) {
         if (((text[i] == Set) || ...)) return i;
     }
     return std::string_view::npos;

@@ -283,6 +283,28 @@ TEST_CASE("reduce_resource keeps the path") {
     CHECK(reduce_resource(target, false).data() == target.data());
 }
 
+TEST_CASE("reduce_resource finds the query wherever it falls among bytes compared in bulk") {
+    // Bytes are compared eight at a time; the bytes next to the cut are near misses ('>' and
+    // '@' around '?', '"' and '$' around '#') and a byte >= 0x80.
+    for (std::size_t at = 1; at < 26; ++at) {
+        CAPTURE(at);
+        std::string target(26, 'p');
+        target[0] = '/';
+        target[at - 1] = at % 2 ? '>' : '\xbf';
+        if (at + 1 < target.size()) target[at + 1] = at % 2 ? '@' : '$';
+        std::string fragment = target;
+        target[at] = '?';
+        fragment[at] = '#';
+        CHECK(reduce_resource(target, false) == target.substr(0, at));
+        CHECK(reduce_resource(fragment, false) == fragment.substr(0, at));
+        CHECK(reduce_resource(fragment, true) == fragment.substr(0, at));
+        CHECK(reduce_resource("http://h" + target.substr(at), false) == "/");
+        CHECK(reduce_resource("http://host.example" + std::string(at, 'x') + "/p?q", false) ==
+              "/p");
+    }
+    CHECK(reduce_resource("/abcdefgh\"\">>@@$$\xbf\xbf", false) == "/abcdefgh\"\">>@@$$\xbf\xbf");
+}
+
 TEST_CASE("reduce_referrer keeps the host") {
     CHECK(referrer_text("-") == "");
     CHECK(referrer_text("") == "");
