@@ -552,13 +552,22 @@ bool has_at(std::string_view line, std::size_t pos, std::string_view literal) {
     return true;
 }
 
-// The first byte at or after at that is a or b, or nullptr. Fields are a few to a hundred bytes
-// long: a library memchr per field, two per quoted field, costs more in calls than in search.
-const char* find_either(const char* at, const char* end, char a, char b) {
+using Repeated = std::array<char, 16>;
+
+constexpr Repeated repeated(char c) {
+    Repeated bytes{};
+    bytes.fill(c);
+    return bytes;
+}
+
+// The first byte at or after at that is a[0] or b[0], or nullptr. Fields are a few to a hundred
+// bytes long: a library memchr per field, two per quoted field, costs more in calls than in
+// search. The bytes come repeated, so that loading them is all it takes to compare 16 at once.
+const char* find_either(const char* at, const char* end, const Repeated& a, const Repeated& b) {
 #if defined(__SSE2__)
     if (end - at >= 16) {
-        const __m128i want_a = _mm_set1_epi8(a);
-        const __m128i want_b = _mm_set1_epi8(b);
+        const __m128i want_a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.data()));
+        const __m128i want_b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.data()));
         auto hits = [&](const char* block) {
             const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block));
             return static_cast<unsigned>(_mm_movemask_epi8(
@@ -575,7 +584,7 @@ const char* find_either(const char* at, const char* end, char a, char b) {
     }
 #endif
     for (; at < end; ++at) {
-        if (*at == a || *at == b) return at;
+        if (*at == a[0] || *at == b[0]) return at;
     }
     return nullptr;
 }
@@ -732,13 +741,17 @@ void LogFormat::prepare_scan() {
         std::fill_n(mask.begin(), head_size, 0xff);
         std::memcpy(&field.head_mask, mask.data(), mask.size());
         std::memcpy(&field.head, field.follow.data(), head_size);
+        char stop = ' ';
+        char also = ' ';
         if (field.quoted) {
-            field.stop = '"';
-            field.also = '\\';
+            stop = '"';
+            also = '\\';
         } else if (!field.follow.empty()) {
-            field.stop = field.follow[0];
-            field.also = field.single_word ? ' ' : field.stop;
+            stop = field.follow[0];
+            also = field.single_word ? ' ' : stop;
         }
+        field.stop = repeated(stop);
+        field.also = repeated(also);
     }
 }
 
@@ -824,7 +837,8 @@ std::optional<ScanError> LogFormat::scan(std::string_view line, Fields& fields) 
     // Only "\n" ends a line. A "\r" in the text after the last field means a log written with
     // "\r" line ends alone, where this one "line" holds many: taking its first and ignoring the
     // rest would lose them silently.
-    if (const char* cr = find_either(begin + pos, line_end, '\r', '\r')) {
+    static constexpr Repeated carriage_returns = repeated('\r');
+    if (const char* cr = find_either(begin + pos, line_end, carriage_returns, carriage_returns)) {
         return ScanError{"carriage return inside the line",
                          static_cast<std::size_t>(cr - begin) + 1};
     }

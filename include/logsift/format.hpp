@@ -125,10 +125,11 @@ class LogFormat {
         // bytes of that load count: most literals are compared in one step.
         std::uint64_t head = 0;
         std::uint64_t head_mask = 0;
-        // The bytes where the field may end: follow's first byte, '"' and '\\' when quoted,
-        // ' ' when single_word (to reject the line) or at the end of the format.
-        char stop = ' ';
-        char also = ' ';
+        // The bytes where the field may end, each as often as a vector compare takes it:
+        // follow's first byte, '"' and '\\' when quoted, ' ' when single_word (to reject the
+        // line) or at the end of the format.
+        std::array<char, 16> stop{};
+        std::array<char, 16> also{};
         FieldKind kind = FieldKind::opaque;
         FieldKind query_kind = FieldKind::opaque;  // the second field of a path+query pair
         bool pair = false;
