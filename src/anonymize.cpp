@@ -5,6 +5,9 @@
 
 #include <libpsl.h>
 
+#include <algorithm>
+#include <array>
+#include <cstdint>
 #include <cstring>
 
 namespace logsift {
@@ -278,14 +281,42 @@ std::string_view trim_spaces(std::string_view text) {
     return text;
 }
 
+// What a byte can be in a URL's scheme and authority, as a table: every referrer is read
+// byte by byte, and one lookup answers what would otherwise be several comparisons.
+enum UrlByte : std::uint8_t {
+    scheme_byte = 1,  // RFC 3986 scheme: letters, digits, '+', '-', '.'
+    host_byte = 2,    // what we accept in a host name: letters, digits, '.', '-', '_'
+    path_start = 4,   // '/', '?', '#': the end of the authority
+};
+constexpr std::array<std::uint8_t, 256> url_bytes = [] {
+    std::array<std::uint8_t, 256> table{};
+    auto mark = [&](std::string_view bytes, std::uint8_t kind) {
+        for (char c : bytes)
+            table[static_cast<unsigned char>(c)] |= kind;
+    };
+    for (char c = '0'; c <= '9'; ++c)
+        mark(std::string_view(&c, 1), scheme_byte | host_byte);
+    for (char c = 'a'; c <= 'z'; ++c) {
+        const char upper = static_cast<char>(c - 'a' + 'A');
+        mark(std::string_view(&c, 1), scheme_byte | host_byte);
+        mark(std::string_view(&upper, 1), scheme_byte | host_byte);
+    }
+    mark("+-.", scheme_byte);
+    mark(".-_", host_byte);
+    mark("/?#", path_start);
+    return table;
+}();
+
+bool is_url_byte(char c, UrlByte kind) {
+    return (url_bytes[static_cast<unsigned char>(c)] & kind) != 0;
+}
+
 // Length of "scheme://" at the start of text (RFC 3986 scheme), or 0 when there is none.
 std::size_t scheme_length(std::string_view text) {
     if (text.empty() || !is_alpha(text[0])) return 0;
     std::size_t pos = 1;
-    while (pos < text.size() && (is_alpha(text[pos]) || is_digit(text[pos]) || text[pos] == '+' ||
-                                 text[pos] == '-' || text[pos] == '.')) {
+    while (pos < text.size() && is_url_byte(text[pos], scheme_byte))
         ++pos;
-    }
     if (text.substr(pos, 3) != "://") return 0;
     return pos + 3;
 }
@@ -294,10 +325,23 @@ constexpr std::size_t max_host_length = 253;  // DNS limit for a name in text fo
 
 // string_view::find_first_of runs memchr over the set for every byte of the text; with sets
 // of two or three bytes a plain comparison is several times cheaper, and this runs on every
-// resource and referrer.
+// resource. Eight bytes are compared at a time while none of them is in the set.
 template <char... Set>
 std::size_t find_any(std::string_view text, std::size_t from = 0) {
-    for (std::size_t i = from; i < text.size(); ++i) {
+    constexpr std::uint64_t ones = 0x0101010101010101;
+    constexpr std::uint64_t highs = 0x8080808080808080;
+    std::size_t i = from;
+    for (; text.size() - i >= sizeof(std::uint64_t); i += sizeof(std::uint64_t)) {
+        std::uint64_t word;
+        std::memcpy(&word, text.data() + i, sizeof word);
+        // A byte equal to c is a zero byte of word ^ c, which the subtraction borrows through.
+        auto holds = [word](char c) {
+            const std::uint64_t x = word ^ (ones * static_cast<unsigned char>(c));
+            return (x - ones) & ~x & highs;
+        };
+        if ((holds(Set) | ...)) break;
+    }
+    for (; i < text.size(); ++i) {
         if (((text[i] == Set) || ...)) return i;
     }
     return std::string_view::npos;
@@ -466,19 +510,42 @@ std::string_view reduce_resource(std::string_view target, bool keep_query) {
 
 std::size_t reduce_referrer(std::string_view referrer, char* out) {
     std::size_t start = 0;
-    if (referrer.substr(0, 2) == "//") {
+    if (referrer.starts_with("//")) {
         start = 2;  // protocol-relative
     } else {
         start = scheme_length(referrer);
         if (start == 0) return 0;  // "-", "", "foo", "/relative": not a URL
     }
-    std::string_view authority = referrer.substr(start);
-    authority = authority.substr(0, find_any<'/', '?', '#'>(authority));
-    if (std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
-        authority = authority.substr(at + 1);
+    // One pass over the authority, which ends at the path, query or fragment: the host follows
+    // its last '@' and ends at the next ':'. Anything but name characters in the host (escapes
+    // such as "\x22", '%', spaces) means the value is not a host we can vouch for; an empty
+    // result is safer than copying unknown bytes. The host is copied in lower case as it goes.
+    std::size_t host_start = start;
+    std::size_t size = 0;
+    bool in_host = true;
+    bool valid = true;
+    std::size_t authority_end = start;
+    for (; authority_end < referrer.size(); ++authority_end) {
+        const char c = referrer[authority_end];
+        if (is_url_byte(c, host_byte)) {
+            if (in_host && size < max_host_length) out[size] = to_lower(c);
+            size += in_host;
+        } else if (is_url_byte(c, path_start)) {
+            break;
+        } else if (c == '@') {
+            host_start = authority_end + 1;
+            size = 0;
+            in_host = true;
+            valid = true;
+        } else if (c == ':') {
+            in_host = false;
+        } else if (in_host) {
+            valid = false;
+        }
     }
-    if (!authority.empty() && authority.front() == '[') {
+    if (host_start < authority_end && referrer[host_start] == '[') {
         // An IPv6 literal: printed in RFC 5952 form so one host gives one key.
+        std::string_view authority = referrer.substr(host_start, authority_end - host_start);
         std::size_t close = authority.find(']');
         if (close == std::string_view::npos) return 0;
         std::uint8_t bytes[16];
@@ -489,17 +556,9 @@ std::size_t reduce_referrer(std::string_view referrer, char* out) {
         *end++ = ']';
         return static_cast<std::size_t>(end - out);
     }
-    std::string_view host = authority.substr(0, authority.find(':'));
-    if (!host.empty() && host.back() == '.') host.remove_suffix(1);  // the root label
-    // Anything but name characters (escapes such as "\x22", '%', spaces) means the value is
-    // not a host we can vouch for; an empty result is safer than copying unknown bytes.
-    for (char c : host) {
-        if (!is_alpha(c) && !is_digit(c) && c != '.' && c != '-' && c != '_') return 0;
-    }
-    if (host.size() > max_host_length) host = host.substr(0, max_host_length);
-    for (std::size_t i = 0; i < host.size(); ++i)
-        out[i] = to_lower(host[i]);
-    return host.size();
+    if (!valid) return 0;
+    if (size > 0 && referrer[host_start + size - 1] == '.') --size;  // the root label
+    return std::min(size, max_host_length);
 }
 
 }  // namespace logsift

@@ -6,10 +6,15 @@
 #include "logsift/patterns.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace logsift {
 
@@ -536,64 +541,52 @@ bool is_port(std::string_view text) {
 }
 
 // Literal separators are a few bytes long: comparing them inline beats the out-of-line
-// string_view::compare and find that the scan would otherwise call several times per line.
+// string_view::compare and memcmp that the scan would otherwise call several times per line.
+// pos is at most line.size().
 bool has_at(std::string_view line, std::size_t pos, std::string_view literal) {
-    if (pos > line.size() || line.size() - pos < literal.size()) return false;
-    for (std::size_t k = 0; k < literal.size(); ++k) {
-        if (line[pos + k] != literal[k]) return false;
+    if (line.size() - pos < literal.size()) return false;
+    const char* at = line.data() + pos;
+    for (char c : literal) {
+        if (*at++ != c) return false;
     }
     return true;
 }
 
-// The first occurrence of a non-empty literal at or after pos, or npos.
-std::size_t find_literal(std::string_view line, std::size_t pos, std::string_view literal) {
-    if (literal.empty()) return pos <= line.size() ? pos : std::string_view::npos;
-    while (pos + literal.size() <= line.size()) {
-        const auto* hit = static_cast<const char*>(
-            std::memchr(line.data() + pos, literal[0], line.size() - literal.size() + 1 - pos));
-        if (!hit) break;
-        pos = static_cast<std::size_t>(hit - line.data());
-        if (has_at(line, pos, literal)) return pos;
-        ++pos;
-    }
-    return std::string_view::npos;
+using Repeated = std::array<char, 16>;
+
+constexpr Repeated repeated(char c) {
+    Repeated bytes{};
+    bytes.fill(c);
+    return bytes;
 }
 
-// Where a quoted field ends: the first quote that is not escaped and starts `follow`.
-struct QuotedEnd {
-    std::size_t end = std::string_view::npos;
-    bool line_ends_early = false;  // a closing quote was found, cut off before its separator
-};
-
-QuotedEnd find_quoted_end(std::string_view line, std::size_t pos, std::string_view follow) {
-    // memchr over the quoted text rather than a byte loop: user agents and request lines are
-    // most of a line's bytes, and escapes in them are rare.
-    const char* const begin = line.data();
-    const char* const end = begin + line.size();
-    const char* at = begin + pos;
-    // The next quote at or after `at` (end when there is none), searched again only once `at`
-    // has passed it: a field full of escapes must not rescan up to the same quote per escape.
-    const char* quote = nullptr;
-    while (at < end) {
-        if (quote == nullptr || quote < at) {
-            quote = static_cast<const char*>(std::memchr(at, '"', end - at));
-            if (quote == nullptr) quote = end;
+// The first byte at or after at that is a[0] or b[0], or nullptr. Fields are a few to a hundred
+// bytes long: a library memchr per field, two per quoted field, costs more in calls than in
+// search. The bytes come repeated, so that loading them is all it takes to compare 16 at once.
+const char* find_either(const char* at, const char* end, const Repeated& a, const Repeated& b) {
+#if defined(__SSE2__)
+    if (end - at >= 16) {
+        const __m128i want_a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.data()));
+        const __m128i want_b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.data()));
+        auto hits = [&](const char* block) {
+            const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block));
+            return static_cast<unsigned>(_mm_movemask_epi8(
+                _mm_or_si128(_mm_cmpeq_epi8(bytes, want_a), _mm_cmpeq_epi8(bytes, want_b))));
+        };
+        for (; end - at >= 16; at += 16) {
+            if (unsigned found = hits(at)) return at + std::countr_zero(found);
         }
-        const auto* escape = static_cast<const char*>(std::memchr(at, '\\', quote - at));
-        if (escape) {
-            at = escape + 2;  // the escaped byte, even a quote, is part of the field
-            continue;
-        }
-        if (quote == end) break;
-        const auto quote_at = static_cast<std::size_t>(quote - begin);
-        if (has_at(line, quote_at, follow)) return {quote_at, false};
-        std::string_view rest(quote, end - quote);
-        if (rest.size() < follow.size() && follow.starts_with(rest)) {
-            return {std::string_view::npos, true};
-        }
-        at = quote + 1;
+        if (at == end) return nullptr;
+        // The last few bytes: one block that ends at `end`, less the bytes already searched.
+        const char* last = end - 16;
+        unsigned found = hits(last) >> (at - last);
+        return found ? at + std::countr_zero(found) : nullptr;
     }
-    return {};
+#endif
+    for (; at < end; ++at) {
+        if (*at == a[0] || *at == b[0]) return at;
+    }
+    return nullptr;
 }
 
 }  // namespace
@@ -696,6 +689,7 @@ std::variant<LogFormat, FormatError> LogFormat::compile(std::string_view text) {
         }
     }
     format.steps_ = std::move(steps);
+    format.prepare_scan();
     return format;
 }
 
@@ -725,77 +719,128 @@ bool is_token_kind(FieldKind kind) {
 
 }  // namespace
 
+void LogFormat::prepare_scan() {
+    std::size_t i = 0;
+    if (steps_[0].type == StepType::literal) lead_ = steps_[i++].literal;
+    while (i < steps_.size()) {
+        const Step& step = steps_[i];
+        ScanField& field = scan_fields_.emplace_back();
+        field.kind = step.kind;
+        field.quoted = step.quoted;
+        field.numeric = step.numeric;
+        // Servers write these as single tokens. Letting them run to a later separator would
+        // let `combined` swallow a vhost prefix or an X-Forwarded-For list into its client
+        // field and claim lines it does not describe.
+        field.single_word = is_token_kind(step.kind);
+        field.pair = i + 1 < steps_.size() && steps_[i + 1].type == StepType::field;
+        if (field.pair) field.query_kind = steps_[++i].kind;
+        if (++i < steps_.size()) field.follow = steps_[i++].literal;
+
+        std::array<unsigned char, sizeof field.head> mask{};
+        const std::size_t head_size = std::min(field.follow.size(), mask.size());
+        std::fill_n(mask.begin(), head_size, 0xff);
+        std::memcpy(&field.head_mask, mask.data(), mask.size());
+        std::memcpy(&field.head, field.follow.data(), head_size);
+        char stop = ' ';
+        char also = ' ';
+        if (field.quoted) {
+            stop = '"';
+            also = '\\';
+        } else if (!field.follow.empty()) {
+            stop = field.follow[0];
+            also = field.single_word ? ' ' : stop;
+        }
+        field.stop = repeated(stop);
+        field.also = repeated(also);
+    }
+}
+
+inline bool LogFormat::ScanField::follows_at(const char* at, const char* end) const {
+    const auto left = static_cast<std::size_t>(end - at);
+    if (left < sizeof head) return has_at(std::string_view(at, left), 0, follow);
+    std::uint64_t bytes;
+    std::memcpy(&bytes, at, sizeof bytes);
+    if ((bytes & head_mask) != head) return false;
+    return follow.size() <= sizeof head || has_at(std::string_view(at, left), sizeof head,
+                                                  std::string_view(follow).substr(sizeof head));
+}
+
 std::optional<ScanError> LogFormat::scan(std::string_view line, Fields& fields) const {
     constexpr std::size_t npos = std::string_view::npos;
     fields.present = present_;
     if (line.empty()) return ScanError{"empty line", 1};
-    std::size_t pos = 0;
-    const std::size_t count = steps_.size();
-    for (std::size_t i = 0; i < count; ++i) {
-        const Step& step = steps_[i];
-        if (step.type == StepType::literal) {
-            if (has_at(line, pos, step.literal)) {
-                pos += step.literal.size();
-                continue;
-            }
-            std::string_view rest = line.substr(pos);
-            bool cut = rest.size() < step.literal.size() && step.literal.starts_with(rest);
-            return ScanError{cut ? "line ends early" : "missing separator", pos + 1};
-        }
-
-        // Compile allows two fields in a row only as path+query, which the '?' splits.
-        bool pair = i + 1 < count && steps_[i + 1].type == StepType::field;
-        std::size_t next = pair ? i + 2 : i + 1;
-        std::size_t end;
-        if (next >= count) {
-            end = line.find(' ', pos);
-            if (end == npos) end = line.size();
-        } else if (step.quoted) {
-            QuotedEnd found = find_quoted_end(line, pos, steps_[next].literal);
-            if (found.line_ends_early) return ScanError{"line ends early", pos + 1};
-            if (found.end == npos) return ScanError{"unterminated quoted field", pos + 1};
-            end = found.end;
-        } else {
-            end = find_literal(line, pos, steps_[next].literal);
-            if (end == npos) {
-                return ScanError{pos >= line.size() ? "line ends early" : "missing separator",
-                                 pos + 1};
-            }
-            // Servers write these as single tokens. Letting them run to a later separator
-            // would let `combined` swallow a vhost prefix or an X-Forwarded-For list into
-            // its client field and claim lines it does not describe.
-            if (is_token_kind(step.kind) && std::memchr(line.data() + pos, ' ', end - pos)) {
-                return ScanError{"space inside a single-word field", pos + 1};
+    if (!has_at(line, 0, lead_)) {
+        bool cut = line.size() < lead_.size() && lead_.starts_with(line);
+        return ScanError{cut ? "line ends early" : "missing separator", 1};
+    }
+    const char* const begin = line.data();
+    const char* const line_end = begin + line.size();
+    std::size_t pos = lead_.size();
+    for (const ScanField& field : scan_fields_) {
+        // One search per field for the bytes where it may end, and a look at each one found.
+        const char* at = begin + pos;
+        for (;; ++at) {
+            at = find_either(at, line_end, field.stop, field.also);
+            if (at == nullptr || field.follow.empty() || field.follows_at(at, line_end)) break;
+            if (field.quoted) {
+                if (*at == '\\') {
+                    if (line_end - at < 2) {
+                        at = nullptr;
+                        break;
+                    }
+                    ++at;  // and the loop's: the escaped byte, even a quote, is in the field
+                } else if (static_cast<std::size_t>(line_end - at) < field.follow.size() &&
+                           field.follow.starts_with(std::string_view(at, line_end - at))) {
+                    return ScanError{"line ends early", pos + 1};
+                }
+            } else if (field.single_word && *at == ' ') {
+                // The line is bad either way: which error it gets depends on whether the
+                // separator comes at all.
+                if (line.find(field.follow, static_cast<std::size_t>(at - begin)) != npos) {
+                    return ScanError{"space inside a single-word field", pos + 1};
+                }
+                at = nullptr;
+                break;
             }
         }
-        std::string_view text = line.substr(pos, end - pos);
+        std::size_t end = line.size();
+        if (at != nullptr) {
+            end = static_cast<std::size_t>(at - begin);
+        } else if (field.quoted) {
+            return ScanError{"unterminated quoted field", pos + 1};
+        } else if (!field.follow.empty()) {
+            return ScanError{pos >= line.size() ? "line ends early" : "missing separator", pos + 1};
+        }
+        std::string_view text(begin + pos, end - pos);
 
-        if (pair) {
+        if (field.pair) {
             std::size_t question = text.find('?');
             if (question == npos) question = text.size();
-            fields.value[static_cast<std::size_t>(step.kind)] = text.substr(0, question);
-            fields.value[static_cast<std::size_t>(steps_[i + 1].kind)] = text.substr(question);
-            ++i;
+            fields.value[static_cast<std::size_t>(field.kind)] = text.substr(0, question);
+            fields.value[static_cast<std::size_t>(field.query_kind)] = text.substr(question);
         } else {
-            if (step.kind == FieldKind::status && !is_status(text)) {
+            if (field.kind == FieldKind::status && !is_status(text)) {
                 return ScanError{"status is not a number", pos + 1};
             }
-            if (step.numeric && !is_count(text)) return ScanError{"bytes is not a number", pos + 1};
-            if (step.kind == FieldKind::port && !is_port(text)) {
+            if (field.numeric && !is_count(text)) {
+                return ScanError{"bytes is not a number", pos + 1};
+            }
+            if (field.kind == FieldKind::port && !is_port(text)) {
                 return ScanError{"port is not a number", pos + 1};
             }
-            if (step.kind != FieldKind::opaque) {
-                fields.value[static_cast<std::size_t>(step.kind)] = text;
+            if (field.kind != FieldKind::opaque) {
+                fields.value[static_cast<std::size_t>(field.kind)] = text;
             }
         }
-        pos = end;
+        pos = end + field.follow.size();
     }
     // Only "\n" ends a line. A "\r" in the text after the last field means a log written with
     // "\r" line ends alone, where this one "line" holds many: taking its first and ignoring the
     // rest would lose them silently.
-    if (const void* cr = std::memchr(line.data() + pos, '\r', line.size() - pos)) {
+    static constexpr Repeated carriage_returns = repeated('\r');
+    if (const char* cr = find_either(begin + pos, line_end, carriage_returns, carriage_returns)) {
         return ScanError{"carriage return inside the line",
-                         static_cast<std::size_t>(static_cast<const char*>(cr) - line.data()) + 1};
+                         static_cast<std::size_t>(cr - begin) + 1};
     }
     return std::nullopt;
 }

@@ -12,6 +12,7 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -82,6 +83,52 @@ std::size_t utf8_sequence_length(std::string_view text) {
     return length;
 }
 
+// The bytes a TSV field must escape, as a table. The common case is a field with none of
+// them: it is passed eight bytes at a time (may_need_tsv_escape) and copied in one piece.
+constexpr std::array<char, 256> tsv_escapes = [] {
+    std::array<char, 256> table{};
+    table['\t'] = 't';
+    table['\n'] = 'n';
+    table['\r'] = 'r';
+    table['\\'] = '\\';
+    return table;
+}();
+
+// Whether any of eight bytes may be one of tsv_escapes: below 0x0e, or a backslash. The
+// answer is exact for "none", which is what lets the common bytes be passed eight at a time.
+bool may_need_tsv_escape(const char* bytes) {
+    constexpr std::uint64_t ones = 0x0101010101010101;
+    constexpr std::uint64_t highs = 0x8080808080808080;
+    std::uint64_t word;
+    std::memcpy(&word, bytes, sizeof word);
+    const std::uint64_t backslashes = word ^ (ones * '\\');
+    return (((word - ones * 0x0e) & ~word) | ((backslashes - ones) & ~backslashes)) & highs;
+}
+
+char* copy_bytes(std::string_view bytes, char* out) {
+    // An empty view may hold a null pointer, which memcpy must not see even for 0 bytes.
+    if (bytes.empty()) return out;
+    std::memcpy(out, bytes.data(), bytes.size());
+    return out + bytes.size();
+}
+
+// Writes value with TSV escapes at out, which has room for twice its size; returns the end.
+char* write_tsv_escaped(std::string_view value, char* out) {
+    std::size_t run = 0;  // start of the bytes not yet written
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        while (value.size() - i >= 8 && !may_need_tsv_escape(value.data() + i))
+            i += 8;
+        if (i == value.size()) break;
+        const char escaped = tsv_escapes[static_cast<unsigned char>(value[i])];
+        if (escaped == 0) continue;
+        out = copy_bytes(value.substr(run, i - run), out);
+        *out++ = '\\';
+        *out++ = escaped;
+        run = i + 1;
+    }
+    return copy_bytes(value.substr(run), out);
+}
+
 void append_separated(OutputSink& sink, char separator, const std::vector<Column>& columns,
                       const Record* record, void (*append_field)(OutputSink&, std::string_view)) {
     std::array<char, 24> scratch{};
@@ -95,18 +142,31 @@ void append_separated(OutputSink& sink, char separator, const std::vector<Column
 class TsvWriter final : public RecordWriter {
   public:
     TsvWriter(OutputSink& sink, std::vector<Column> columns)
-        : sink_(sink), columns_(std::move(columns)) {}
+        : sink_(sink), columns_(std::move(columns)), texts_(columns_.size()) {
+        for (Column column : columns_)
+            plain_.push_back(column_is_plain(column));
+    }
     void header() override { append_separated(sink_, '\t', columns_, nullptr, append_tsv_field); }
     void write(const Record& record) override {
-        std::array<char, 24> scratch{};
+        // Every column's text first, so that one check makes room for the whole record.
+        std::array<std::array<char, 24>, 2> scratch;  // status, bytes
+        std::size_t bound = columns_.size();          // the tabs and the newline
+        for (std::size_t i = 0; i < columns_.size(); ++i) {
+            texts_[i] = record.text(columns_[i], scratch[columns_[i] == Column::bytes]);
+            bound += 2 * texts_[i].size();  // every byte escaped
+        }
+        if (char* out = sink_.reserve(bound)) {
+            for (std::size_t i = 0; i < columns_.size(); ++i) {
+                if (i > 0) *out++ = '\t';
+                out = plain_[i] ? copy_bytes(texts_[i], out) : write_tsv_escaped(texts_[i], out);
+            }
+            *out++ = '\n';
+            sink_.commit(out);
+            return;
+        }
         for (std::size_t i = 0; i < columns_.size(); ++i) {
             if (i > 0) sink_.append('\t');
-            std::string_view text = record.text(columns_[i], scratch);
-            if (column_is_plain(columns_[i])) {
-                sink_.append(text);
-            } else {
-                append_tsv_field(sink_, text);
-            }
+            append_tsv_field(sink_, texts_[i]);
         }
         sink_.append('\n');
     }
@@ -114,6 +174,8 @@ class TsvWriter final : public RecordWriter {
   private:
     OutputSink& sink_;
     std::vector<Column> columns_;
+    std::vector<char> plain_;  // column_is_plain for each column, asked once
+    std::vector<std::string_view> texts_;
 };
 
 class CsvWriter final : public RecordWriter {
@@ -256,32 +318,15 @@ std::unique_ptr<RecordWriter> make_record_writer(RecordFormat format, OutputSink
     return std::make_unique<TsvWriter>(sink, std::move(columns));
 }
 
-namespace {
-
-// The bytes a TSV field must escape, as a table: the common case is a field with none of
-// them, which is then found with one load and test per byte and copied in one piece.
-constexpr std::array<char, 256> tsv_escapes = [] {
-    std::array<char, 256> table{};
-    table['\t'] = 't';
-    table['\n'] = 'n';
-    table['\r'] = 'r';
-    table['\\'] = '\\';
-    return table;
-}();
-
-}  // namespace
-
 void append_tsv_field(OutputSink& sink, std::string_view value) {
-    std::size_t run = 0;  // start of the bytes not yet written
-    for (std::size_t i = 0; i < value.size(); ++i) {
-        const char escaped = tsv_escapes[static_cast<unsigned char>(value[i])];
-        if (escaped == 0) continue;
-        sink.append(value.substr(run, i - run));
-        sink.append('\\');
-        sink.append(escaped);
-        run = i + 1;
-    }
-    sink.append(value.substr(run));
+    // Escaping never joins bytes, so a value goes through a buffer of ours piece by piece.
+    do {
+        std::array<char, 512> escaped;
+        const std::string_view piece = value.substr(0, escaped.size() / 2);
+        value.remove_prefix(piece.size());
+        const char* end = write_tsv_escaped(piece, escaped.data());
+        sink.append(std::string_view(escaped.data(), end - escaped.data()));
+    } while (!value.empty());
 }
 
 void append_csv_field(OutputSink& sink, std::string_view value) {

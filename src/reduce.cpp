@@ -11,10 +11,19 @@
 namespace logsift {
 namespace {
 
-bool is_tchar(unsigned char c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-    return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
-}
+// RFC 9110 tchar, as a table: every line's method is checked byte by byte.
+constexpr std::array<bool, 256> tchars = [] {
+    std::array<bool, 256> table{};
+    for (char c = '0'; c <= '9'; ++c)
+        table[static_cast<unsigned char>(c)] = true;
+    for (char c = 'a'; c <= 'z'; ++c) {
+        table[static_cast<unsigned char>(c)] = true;
+        table[static_cast<unsigned char>(c - 'a' + 'A')] = true;
+    }
+    for (char c : std::string_view("!#$%&'*+-.^_`|~"))
+        table[static_cast<unsigned char>(c)] = true;
+    return table;
+}();
 
 template <typename Number>
 std::optional<Number> parse_number(std::string_view text) {
@@ -42,8 +51,11 @@ std::string_view dash_as_empty(std::string_view value) {
 
 RequestLine split_request(std::string_view request) {
     RequestLine parts;
-    std::size_t first_space = request.find(' ');
-    if (first_space == std::string_view::npos) {
+    // The method is a few bytes long: a plain loop finds its end sooner than a memchr call.
+    std::size_t first_space = 0;
+    while (first_space < request.size() && request[first_space] != ' ')
+        ++first_space;
+    if (first_space == request.size()) {
         parts.method = request;
         return parts;
     }
@@ -62,7 +74,7 @@ RequestLine split_request(std::string_view request) {
 bool is_method_token(std::string_view method) {
     if (method.empty() || method.size() > 32) return false;
     return std::all_of(method.begin(), method.end(),
-                       [](char c) { return is_tchar(static_cast<unsigned char>(c)); });
+                       [](char c) { return tchars[static_cast<unsigned char>(c)]; });
 }
 
 Reducer::Reducer(const ReduceOptions& options, const LogFormat& format, AgentCache* agents)
@@ -80,8 +92,13 @@ std::string_view Reducer::reduce_time(std::string_view text, Timestamp& logged) 
     std::optional<Timestamp> parsed = parse_timestamp(text, time_syntax_, time_pattern_);
     if (!parsed) return {};
     logged = last_logged_ = *parsed;
+    // A new second is most often still in the bucket of the last one: its text stands.
     Timestamp bucket = truncate_timestamp(*parsed, options_.resolution, options_.utc);
-    time_size_ = format_timestamp(bucket, options_.utc, time_buffer_.data());
+    if (time_size_ == 0 || bucket.seconds != last_bucket_.seconds ||
+        bucket.offset_minutes != last_bucket_.offset_minutes) {
+        time_size_ = format_timestamp(bucket, options_.utc, time_buffer_.data());
+        last_bucket_ = bucket;
+    }
     last_time_valid_ = text.size() <= last_time_text_.size();
     if (last_time_valid_) {
         std::memcpy(last_time_text_.data(), text.data(), text.size());

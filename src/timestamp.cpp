@@ -62,6 +62,8 @@ struct Cursor {
     template <std::size_t N>
     bool name(const std::string_view (&names)[N], int& out) {
         for (std::size_t i = 0; i < N; ++i) {
+            // Both forms start with the same letter: most names are ruled out by it alone.
+            if (to_lower(peek()) != names[i][0]) continue;
             for (std::size_t length : {names[i].size(), std::size_t{3}}) {
                 if (matches(names[i].substr(0, length))) {
                     pos += length;

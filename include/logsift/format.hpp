@@ -116,12 +116,39 @@ class LogFormat {
     std::size_t field_count() const;  // every field step, opaque ones included
 
   private:
+    // The steps as scan walks them: compile merges neighbouring literals and allows two fields
+    // in a row only as path+query, so a format is a leading literal, then fields that each end
+    // at the literal after them. Scan then finds each literal once, where its field ends.
+    struct ScanField {
+        std::string follow;  // the literal after the field; empty: it runs to a space or the end
+        // follow's first bytes (up to 8) as one load from the line would hold them, and which
+        // bytes of that load count: most literals are compared in one step.
+        std::uint64_t head = 0;
+        std::uint64_t head_mask = 0;
+        // The bytes where the field may end, each as often as a vector compare takes it:
+        // follow's first byte, '"' and '\\' when quoted, ' ' when single_word (to reject the
+        // line) or at the end of the format.
+        std::array<char, 16> stop{};
+        std::array<char, 16> also{};
+        FieldKind kind = FieldKind::opaque;
+        FieldKind query_kind = FieldKind::opaque;  // the second field of a path+query pair
+        bool pair = false;
+        bool quoted = false;
+        bool single_word = false;  // no space may stand before the literal that ends it
+        bool numeric = false;
+
+        bool follows_at(const char* at, const char* end) const;
+    };
+    void prepare_scan();
+
     Syntax syntax_ = Syntax::nginx;
     TimeSyntax time_syntax_ = TimeSyntax::clf;
     std::string time_pattern_;
     std::string text_;
     std::vector<Step> steps_;
     std::uint32_t present_ = 0;
+    std::string lead_;
+    std::vector<ScanField> scan_fields_;
 };
 
 // A named preset from patterns/formats.

@@ -43,6 +43,17 @@ class OutputSink {
         if (used_ == capacity_) flush();
         buffer_[used_++] = c;
     }
+    // Room for size more bytes (flushing first when the buffer has less), or nullptr when the
+    // whole buffer is smaller: for writers that know a bound and then fill in place, telling
+    // what they wrote with commit(end).
+    char* reserve(std::size_t size) {
+        if (size > capacity_ - used_) {
+            flush();
+            if (size > capacity_) return nullptr;
+        }
+        return buffer_.get() + used_;
+    }
+    void commit(const char* end) { used_ = static_cast<std::size_t>(end - buffer_.get()); }
     void flush();
     // After SIGHUP (see diag.hpp), the next flush() writes what is buffered to the old file,
     // then opens path again (created if missing) and writes on there. Only for -o FILE.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -57,7 +58,45 @@ struct Record {
     bool client_selected = true;           // inside a --client network, judged on the full address
 
     // For the text writers: the column as text (status and bytes as decimal, into scratch).
-    std::string_view text(Column column, std::array<char, 24>& scratch) const;
+    // Inline: the writers ask for every column of every record.
+    std::string_view text(Column column, std::array<char, 24>& scratch) const {
+        switch (column) {
+            case Column::time:
+                return time;
+            case Column::network:
+                return network;
+            case Column::method:
+                return method;
+            case Column::resource:
+                return resource;
+            case Column::status:
+                return decimal(status, scratch);
+            case Column::bytes:
+                return decimal(bytes, scratch);
+            case Column::agent:
+                return agent;
+            case Column::agent_version:
+                return agent_version;
+            case Column::agent_class:
+                return agent_class;
+            case Column::referrer_host:
+                return referrer_host;
+            case Column::country:
+                return country;
+            case Column::vhost:
+                return vhost;
+        }
+        return {};
+    }
+
+  private:
+    template <typename Number>
+    static std::string_view decimal(const std::optional<Number>& value,
+                                    std::array<char, 24>& scratch) {
+        if (!value) return {};
+        auto result = std::to_chars(scratch.data(), scratch.data() + scratch.size(), *value);
+        return std::string_view(scratch.data(), result.ptr - scratch.data());
+    }
 };
 
 }  // namespace logsift

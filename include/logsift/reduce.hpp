@@ -73,6 +73,7 @@ class Reducer {
     std::size_t last_time_size_ = 0;
     bool last_time_valid_ = false;
     Timestamp last_logged_{};
+    Timestamp last_bucket_{};  // what time_buffer_ holds, once time_size_ is not 0
     std::array<char, 32> time_buffer_{};
     std::size_t time_size_ = 0;
     std::array<char, 256> network_buffer_{};

@@ -283,6 +283,28 @@ TEST_CASE("reduce_resource keeps the path") {
     CHECK(reduce_resource(target, false).data() == target.data());
 }
 
+TEST_CASE("reduce_resource finds the query wherever it falls among bytes compared in bulk") {
+    // Bytes are compared eight at a time; the bytes next to the cut are near misses ('>' and
+    // '@' around '?', '"' and '$' around '#') and a byte >= 0x80.
+    for (std::size_t at = 1; at < 26; ++at) {
+        CAPTURE(at);
+        std::string target(26, 'p');
+        target[0] = '/';
+        target[at - 1] = at % 2 ? '>' : '\xbf';
+        if (at + 1 < target.size()) target[at + 1] = at % 2 ? '@' : '$';
+        std::string fragment = target;
+        target[at] = '?';
+        fragment[at] = '#';
+        CHECK(reduce_resource(target, false) == target.substr(0, at));
+        CHECK(reduce_resource(fragment, false) == fragment.substr(0, at));
+        CHECK(reduce_resource(fragment, true) == fragment.substr(0, at));
+        CHECK(reduce_resource("http://h" + target.substr(at), false) == "/");
+        CHECK(reduce_resource("http://host.example" + std::string(at, 'x') + "/p?q", false) ==
+              "/p");
+    }
+    CHECK(reduce_resource("/abcdefgh\"\">>@@$$\xbf\xbf", false) == "/abcdefgh\"\">>@@$$\xbf\xbf");
+}
+
 TEST_CASE("reduce_referrer keeps the host") {
     CHECK(referrer_text("-") == "");
     CHECK(referrer_text("") == "");
@@ -309,6 +331,13 @@ TEST_CASE("reduce_referrer keeps the host") {
     CHECK(referrer_text("http://exa mple.com/") == "");
     CHECK(referrer_text("http://[2001:db8::1/") == "");
     CHECK(referrer_text("http://[not-v6]/") == "");
+    // Only the host is checked: user info and port may hold anything, and the last '@' wins.
+    CHECK(referrer_text("http://us%20er@Example.com/") == "example.com");
+    CHECK(referrer_text("http://a b@c@Example.com/") == "example.com");
+    CHECK(referrer_text("http://example.com:8%x/") == "example.com");
+    CHECK(referrer_text("http://ex%ample.com:80@example.org/") == "example.org");
+    CHECK(referrer_text("http://example.org@ex%ample.com/") == "");
+    CHECK(referrer_text("http://user@[2001:db8::1]/") == "[2001:db8::1]");
 
     const std::string long_host = std::string(300, 'A') + ".com";
     CHECK(referrer_text("http://" + long_host + "/") == std::string(253, 'a'));

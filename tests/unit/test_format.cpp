@@ -402,6 +402,56 @@ TEST_CASE("a quoted field full of escapes is crossed in linear time") {
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(1));
 }
 
+TEST_CASE("escapes and quotes are found wherever they fall in the blocks the scan reads") {
+    // The scan looks at 16 bytes at a time, and at the end of the line at one block that
+    // overlaps bytes already read: every offset of an escape or a bare quote must count once.
+    LogFormat format = compile_ok(R"(%h \"%r\" \"%{User-Agent}i\")");
+    for (std::size_t n = 0; n < 40; ++n) {
+        CAPTURE(n);
+        const std::string lead(n, 'a');
+        const std::string bare = lead + R"("c)";
+        const std::string escaped = lead + R"(\"b)";
+        const std::string line = "192.0.2.1 \"" + bare + "\" \"" + escaped + "\"";
+        Fields fields = scan_ok(format, line);
+        CHECK(fields.get(FieldKind::request) == bare);
+        CHECK(fields.get(FieldKind::user_agent) == escaped);
+        // An escaped closing quote as the line's last byte leaves the field open.
+        CHECK(scan_error(format, "192.0.2.1 \"" + lead + "\" \"" + lead + "\\\"").reason ==
+              std::string("unterminated quoted field"));
+        CHECK(scan_error(format, "192.0.2.1 \"" + lead + "\" \"" + lead + "\\").reason ==
+              std::string("unterminated quoted field"));
+    }
+}
+
+TEST_CASE("a single-word field ends at its separator or fails at the space before it") {
+    LogFormat format = compile_ok("$remote_addr - $remote_user [$time_local] $status");
+    const std::string rest = " - - [10/Oct/2026:13:55:36 +0000] 200";
+    for (std::size_t n = 1; n < 40; ++n) {
+        CAPTURE(n);
+        const std::string client(n, '1');
+        CHECK(scan_ok(format, client + rest).get(FieldKind::client) == client);
+        // The separator begins with a space, so the first space is tried as the separator.
+        ScanError spaced = scan_error(format, client + " x" + rest);
+        CHECK(spaced.reason == std::string("space inside a single-word field"));
+        CHECK(spaced.column == 1);
+        ScanError missing = scan_error(format, client + " x - y");
+        CHECK(missing.reason == std::string("space inside a single-word field"));
+        CHECK(scan_error(format, client + " x").reason == std::string("missing separator"));
+        CHECK(scan_error(format, client + " -").reason == std::string("missing separator"));
+    }
+    // A separator that does not begin with a space: the first space still ends the search.
+    LogFormat port = compile_ok("%v:%p %h");
+    CHECK(scan_ok(port, "www.example.com:443 192.0.2.1").get(FieldKind::vhost) ==
+          "www.example.com");
+    CHECK(scan_error(port, "www example.com:443 192.0.2.1").reason ==
+          std::string("space inside a single-word field"));
+    CHECK(scan_error(port, "www example.com 443 192.0.2.1").reason ==
+          std::string("missing separator"));
+    // The first byte of the separator where the rest does not follow is not its end.
+    LogFormat dash = compile_ok("%h -- %u");
+    CHECK(scan_ok(dash, "a-b-c -- user").get(FieldKind::client) == "a-b-c");
+}
+
 TEST_CASE("requests are returned whole even when HTTP/0.9 or empty or with spaces") {
     LogFormat format = compile_ok(R"(%h \"%r\" %>s)");
     CHECK(scan_ok(format, R"(192.0.2.1 "GET /" 200)").get(FieldKind::request) == "GET /");

@@ -185,6 +185,27 @@ TEST_CASE("TSV escaping") {
     CHECK(tsv(std::string_view("nul\0byte", 8)) == std::string("nul\0byte", 8));
 }
 
+TEST_CASE("TSV escaping finds each escape wherever it falls among the bytes passed in bulk") {
+    // Bytes are passed eight at a time while none of them can need an escape; the bytes around
+    // the escaped ones are near misses (0x0e above '\r', ']' after '\\') and bytes >= 0x80.
+    for (char special : {'\t', '\n', '\r', '\\'}) {
+        for (std::size_t at = 0; at < 24; ++at) {
+            CAPTURE(at);
+            std::string value(24, 'a');
+            value[at] = special;
+            if (at + 1 < value.size()) value[at + 1] = at % 2 ? '\x0e' : ']';
+            if (at > 0) value[at - 1] = '\xe9';
+            std::string expected = value;
+            const char letter = special == '\t'   ? 't'
+                                : special == '\n' ? 'n'
+                                : special == '\r' ? 'r'
+                                                  : '\\';
+            expected.replace(at, 1, std::string{'\\', letter});
+            CHECK(tsv(value) == expected);
+        }
+    }
+}
+
 TEST_CASE("CSV quoting") {
     CHECK(csv("plain") == "plain");
     CHECK(csv("") == "");
@@ -262,6 +283,43 @@ TEST_CASE("TSV and CSV records, with header") {
     CHECK(write_records(RecordFormat::tsv, columns, {record}) ==
           "bytes\tresource\tstatus\n\t/a\\tb,c\t\n");
     CHECK(write_records(RecordFormat::csv, columns, {record}, false) == ",\"/a\tb,c\",\n");
+}
+
+TEST_CASE("a TSV record is the same whether it fits the buffer whole or goes field by field") {
+    // With room for the whole record the writer escapes in place; a record larger than the
+    // buffer goes field by field through append_tsv_field, and a long field piece by piece.
+    std::string long_resource(1500, 'x');
+    long_resource[511] = '\t';
+    long_resource[512] = '\\';
+    long_resource[1499] = '\n';
+    for (std::string resource : {std::string("/a\tb\\c\nd\re"), long_resource}) {
+        CAPTURE(resource.size());
+        Record record = sample_record();
+        record.resource = resource;
+        record.agent = "cu\trl";
+        std::string expected_resource;
+        for (char c : resource) {
+            if (c == '\t' || c == '\n' || c == '\r' || c == '\\') {
+                expected_resource += '\\';
+                expected_resource += c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
+            } else {
+                expected_resource += c;
+            }
+        }
+        const std::string expected = "2024-03-01T10:00:00Z\t192.0.2.0/24\tGET\t" +
+                                     expected_resource +
+                                     "\t200\t1234\tcu\\trl\t8.5\ttool\texample.org\tDE\t"
+                                     "www.example.com\n";
+        CHECK(write_records(RecordFormat::tsv, all_columns(), {record}, false) == expected);
+        Capture capture;
+        {
+            OutputSink sink(capture.fd(), false, 1 << 16);
+            auto writer = make_record_writer(RecordFormat::tsv, sink, all_columns());
+            writer->write(record);
+            writer->write(record);
+        }
+        CHECK(capture.text() == expected + expected);
+    }
 }
 
 TEST_CASE("JSON Lines records") {
