@@ -55,27 +55,25 @@ std::optional<std::string> Summary::merge(Summary&& other) {
         auto [found, inserted] = periods.try_emplace(label, std::move(theirs));
         if (inserted) continue;
         PeriodSummary& ours = found->second;
-        for (auto& [resource, row] : theirs.downloads) {
-            auto [it, added] = ours.downloads.try_emplace(resource, std::move(row));
+        for (auto [resource, row] : theirs.downloads) {
+            auto [mine, added] = ours.downloads.try_emplace(resource, std::move(row));
             if (added) continue;
-            if (!add_checked(it->second.requests, row.requests) ||
-                !add_checked(it->second.bytes, row.bytes)) {
+            if (!add_checked(mine->requests, row.requests) ||
+                !add_checked(mine->bytes, row.bytes)) {
                 return "download counts overflow";
             }
-            it->second.clients.merge(row.clients);
+            mine->clients.merge(row.clients);
         }
-        StringMap<DownloadCounts>().swap(theirs.downloads);
+        theirs.downloads.clear();
         for (std::size_t index = 0; index < dimension_count; ++index) {
-            for (auto& [value, row] : theirs.sources[index]) {
-                auto [it, added] = ours.sources[index].try_emplace(value, std::move(row));
+            for (auto [value, row] : theirs.sources[index]) {
+                auto [mine, added] = ours.sources[index].try_emplace(value, std::move(row));
                 if (added) continue;
-                if (!add_checked(it->second.requests, row.requests)) {
-                    return "source counts overflow";
-                }
-                it->second.clients.merge(row.clients);
+                if (!add_checked(mine->requests, row.requests)) return "source counts overflow";
+                mine->clients.merge(row.clients);
             }
             // Freed table by table: the merged rows never sit twice in memory.
-            StringMap<SourceCounts>().swap(theirs.sources[index]);
+            theirs.sources[index].clear();
         }
     }
     other.periods.clear();
@@ -121,8 +119,8 @@ PeriodSummary& Aggregator::period_rows(const Record& record) {
 
 std::optional<DownloadMatch> Aggregator::match_download(std::string_view resource) {
     constexpr std::size_t cache_limit = 1 << 16;
-    auto it = download_cache_.find(resource);
-    if (it == download_cache_.end()) {
+    const CachedMatch* found = download_cache_.find(resource);
+    if (!found) {
         if (download_cache_.size() >= cache_limit) download_cache_.clear();
         CachedMatch cached;
         if (std::optional<DownloadMatch> match = rules_.match(resource)) {
@@ -133,9 +131,9 @@ std::optional<DownloadMatch> Aggregator::match_download(std::string_view resourc
                       static_cast<std::uint32_t>(match->product.size()), offset(match->version),
                       static_cast<std::uint32_t>(match->version.size())};
         }
-        it = download_cache_.emplace(std::string(resource), cached).first;
+        found = download_cache_.try_emplace(resource, cached).first;
     }
-    const CachedMatch& cached = it->second;
+    const CachedMatch& cached = *found;
     if (!cached.download) return std::nullopt;
     return DownloadMatch{resource.substr(cached.product_at, cached.product_size),
                          resource.substr(cached.version_at, cached.version_size)};
@@ -144,15 +142,12 @@ std::optional<DownloadMatch> Aggregator::match_download(std::string_view resourc
 void Aggregator::add_source(PeriodSummary& rows, Dimension dimension, std::string_view value,
                             std::uint64_t client) {
     auto index = static_cast<std::size_t>(dimension);
-    auto*& last = last_[index];
-    if (!last || last->first != value) {
-        StringMap<SourceCounts>& table = rows.sources[index];
-        auto it = table.find(value);
-        if (it == table.end()) it = table.emplace(std::string(value), SourceCounts{}).first;
-        last = &*it;
+    SourceCounts*& last = last_[index];
+    if (!last || StringMap<SourceCounts>::key_of(*last) != value) {
+        last = rows.sources[index].try_emplace(value).first;
     }
-    ++last->second.requests;
-    last->second.clients.add(client);
+    ++last->requests;
+    last->clients.add(client);
 }
 
 void Aggregator::add(const Record& record) {
@@ -169,14 +164,12 @@ void Aggregator::add(const Record& record) {
     bool counted_agent = summary_.settings.include_bots || record.agent_class != "bot";
     if (record.method == "GET" && download_status && counted_agent) {
         if (std::optional<DownloadMatch> match = match_download(record.resource)) {
-            auto it = rows.downloads.find(record.resource);
-            if (it == rows.downloads.end()) {
-                DownloadCounts fresh;
-                fresh.product = match->product;
-                fresh.version = match->version;
-                it = rows.downloads.emplace(std::string(record.resource), std::move(fresh)).first;
+            auto [row_at, added] = rows.downloads.try_emplace(record.resource);
+            DownloadCounts& row = *row_at;
+            if (added) {
+                row.product = match->product;
+                row.version = match->version;
             }
-            DownloadCounts& row = it->second;
             ++row.requests;
             row.bytes += record.bytes.value_or(0);
             row.clients.add(client);
@@ -252,33 +245,30 @@ std::string summary_to_json(const Summary& summary) {
     std::sort(by_name.begin(), by_name.end(),
               [](std::size_t a, std::size_t b) { return dimension_names[a] < dimension_names[b]; });
     for (const auto& [label, rows] : summary.periods) {
-        std::vector<const std::pair<const std::string, DownloadCounts>*> downloads;
-        for (const auto& entry : rows.downloads)
-            downloads.push_back(&entry);
-        std::sort(downloads.begin(), downloads.end(),
-                  [](auto* a, auto* b) { return a->first < b->first; });
-        for (const auto* entry : downloads) {
-            const DownloadCounts& row = entry->second;
+        std::vector<std::pair<std::string_view, const DownloadCounts*>> downloads;
+        for (auto [resource, row] : rows.downloads)
+            downloads.emplace_back(resource, &row);
+        std::sort(downloads.begin(), downloads.end());
+        for (const auto& [resource, row] : downloads) {
             download_rows.push_back({{"period", label},
-                                     {"resource", entry->first},
-                                     {"product", row.product},
-                                     {"version", row.version},
-                                     {"requests", row.requests},
-                                     {"bytes", row.bytes},
-                                     {"clients", row.clients.serialize()}});
+                                     {"resource", resource},
+                                     {"product", row->product},
+                                     {"version", row->version},
+                                     {"requests", row->requests},
+                                     {"bytes", row->bytes},
+                                     {"clients", row->clients.serialize()}});
         }
         for (std::size_t index : by_name) {
-            std::vector<const std::pair<const std::string, SourceCounts>*> sources;
-            for (const auto& entry : rows.sources[index])
-                sources.push_back(&entry);
-            std::sort(sources.begin(), sources.end(),
-                      [](auto* a, auto* b) { return a->first < b->first; });
-            for (const auto* entry : sources) {
+            std::vector<std::pair<std::string_view, const SourceCounts*>> sources;
+            for (auto [value, row] : rows.sources[index])
+                sources.emplace_back(value, &row);
+            std::sort(sources.begin(), sources.end());
+            for (const auto& [value, row] : sources) {
                 source_rows.push_back({{"period", label},
                                        {"dimension", dimension_names[index]},
-                                       {"value", entry->first},
-                                       {"requests", entry->second.requests},
-                                       {"clients", entry->second.clients.serialize()}});
+                                       {"value", value},
+                                       {"requests", row->requests},
+                                       {"clients", row->clients.serialize()}});
             }
         }
     }
@@ -381,7 +371,7 @@ Summary parse_summary(const json& document) {
         row.requests = count(item, "requests", where);
         row.bytes = count(item, "bytes", where);
         row.clients = counter(item, where);
-        if (!summary.periods[label].downloads.emplace(std::move(resource), std::move(row)).second) {
+        if (!summary.periods[label].downloads.try_emplace(resource, std::move(row)).second) {
             throw JsonError{where + ": repeats an earlier row"};
         }
     }
@@ -398,7 +388,7 @@ Summary parse_summary(const json& document) {
         row.requests = count(item, "requests", where);
         row.clients = counter(item, where);
         auto& table = summary.periods[label].sources[static_cast<std::size_t>(*dimension)];
-        if (!table.emplace(std::move(value), std::move(row)).second) {
+        if (!table.try_emplace(value, std::move(row)).second) {
             throw JsonError{where + ": repeats an earlier row"};
         }
     }
