@@ -4,6 +4,8 @@
 #include "logsift/aggregate.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -20,6 +22,21 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
                return std::tolower(static_cast<unsigned char>(x)) ==
                       std::tolower(static_cast<unsigned char>(y));
            });
+}
+
+// The parts one after another in buffer, with one resize and plain copies: these keys are built
+// for every record.
+std::string_view join(std::string& buffer, std::initializer_list<std::string_view> parts) {
+    std::size_t size = 0;
+    for (std::string_view part : parts)
+        size += part.size();
+    buffer.resize(size);
+    char* out = buffer.data();
+    for (std::string_view part : parts) {
+        if (!part.empty()) std::memcpy(out, part.data(), part.size());
+        out += part.size();
+    }
+    return buffer;
 }
 
 bool add_checked(std::uint64_t& total, std::uint64_t value) {
@@ -143,7 +160,7 @@ void Aggregator::add_source(PeriodSummary& rows, Dimension dimension, std::strin
                             std::uint64_t client) {
     auto index = static_cast<std::size_t>(dimension);
     SourceCounts*& last = last_[index];
-    if (!last || StringMap<SourceCounts>::key_of(*last) != value) {
+    if (!last || !StringMap<SourceCounts>::has_key(*last, value)) {
         last = rows.sources[index].try_emplace(value).first;
     }
     ++last->requests;
@@ -155,10 +172,9 @@ void Aggregator::add(const Record& record) {
     PeriodSummary& rows = period_rows(record);
 
     // One client: the network and the software it ran, as far as the log can tell them apart.
-    client_key_.assign(record.network).push_back('\0');
-    client_key_.append(record.agent).push_back('\0');
-    client_key_.append(record.agent_version);
-    const std::uint64_t client = stable_hash(client_key_);
+    constexpr std::string_view separator("\0", 1);
+    const std::uint64_t client = stable_hash(join(
+        client_key_, {record.network, separator, record.agent, separator, record.agent_version}));
 
     bool download_status = record.status && (*record.status == 200 || *record.status == 206);
     bool counted_agent = summary_.settings.include_bots || record.agent_class != "bot";
@@ -186,9 +202,10 @@ void Aggregator::add(const Record& record) {
     if (!record.network.empty()) add_source(rows, Dimension::network, record.network, client);
     if (!record.country.empty()) add_source(rows, Dimension::country, record.country, client);
     if (!record.agent.empty()) {
-        agent_.assign(record.agent);
-        if (!record.agent_version.empty()) agent_.append(" ").append(record.agent_version);
-        add_source(rows, Dimension::agent, agent_, client);
+        const std::string_view agent =
+            record.agent_version.empty() ? record.agent
+                                         : join(agent_, {record.agent, " ", record.agent_version});
+        add_source(rows, Dimension::agent, agent, client);
     }
     if (!record.agent_class.empty()) {
         add_source(rows, Dimension::agent_class, record.agent_class, client);

@@ -70,6 +70,32 @@ TEST_CASE("keys with colliding hashes are told apart by their bytes") {
     CHECK(*row == 7);
 }
 
+TEST_CASE("keys of equal length that differ in one byte are different keys") {
+    // Every length compared by words or by memcmp, every position of the difference.
+    for (std::size_t size = 1; size <= 24; ++size) {
+        CAPTURE(size);
+        StringMap<int, SameHash> map;
+        const std::string base(size, 'a');
+        map.try_emplace(base, -1);
+        for (std::size_t position = 0; position < size; ++position) {
+            std::string key = base;
+            key[position] = 'b';
+            REQUIRE(map.try_emplace(key, static_cast<int>(position)).second);
+        }
+        CHECK(map.size() == size + 1);
+        CHECK(*map.find(base) == -1);
+        for (std::size_t position = 0; position < size; ++position) {
+            std::string key = base;
+            key[position] = 'b';
+            CHECK(*map.find(key) == static_cast<int>(position));
+            key[position] = 'c';
+            CHECK_FALSE(map.find(key));
+        }
+        CHECK_FALSE(map.find(base + "a"));
+        CHECK_FALSE(map.find(base.substr(1)));
+    }
+}
+
 TEST_CASE("StringMap grows, keeps rows in place, and iterates in insertion order") {
     StringMap<int> map;
     std::vector<const int*> rows;
