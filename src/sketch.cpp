@@ -22,16 +22,8 @@ namespace {
 constexpr std::size_t register_count = std::size_t{1} << DistinctCounter::precision;
 // 64 hash bits minus the index bits, plus one: the rank of an all-zero remainder.
 constexpr std::uint8_t max_rank = 64 - DistinctCounter::precision + 1;
-
-std::uint32_t register_index(std::uint64_t hash) {
-    return static_cast<std::uint32_t>(hash >> (64 - DistinctCounter::precision));
-}
-
-std::uint8_t register_rank(std::uint64_t hash) {
-    const std::uint64_t rest = hash << DistinctCounter::precision;
-    // countl_zero(0) is 64; the cap keeps ranks within what the remaining 52 bits can say.
-    return static_cast<std::uint8_t>(std::min<int>(std::countl_zero(rest) + 1, max_rank));
-}
+static_assert(std::countl_zero(std::uint64_t{1} << (DistinctCounter::precision - 1)) + 1 ==
+              max_rank);
 
 std::uint32_t pair_of(std::uint32_t index, std::uint8_t rank) {
     return index << 8 | rank;
@@ -307,7 +299,7 @@ void DistinctCounter::add_exact(std::uint64_t hash) {
     ++size_;
 }
 
-void DistinctCounter::add(std::uint64_t hash) {
+void DistinctCounter::add_sparse_or_exact(std::uint64_t hash) {
     if (kind_ == Kind::exact) {
         add_exact(hash);
     } else {
@@ -318,20 +310,23 @@ void DistinctCounter::add(std::uint64_t hash) {
 void DistinctCounter::merge(const DistinctCounter& other) {
     if (this == &other) return;  // a set united with itself is unchanged
     if (kind_ == Kind::exact && other.kind_ == Kind::exact) {
-        std::vector<std::uint64_t> united;
-        united.reserve(size_ + other.size_);
-        std::set_union(exact_data(), exact_data() + size_, other.exact_data(),
-                       other.exact_data() + other.size_, std::back_inserter(united));
-        if (united.size() >= exact_limit) {
-            promote(united.data(), united.data() + united.size());
+        // Merges run for every row a worker hands over: no heap for the union.
+        std::array<std::uint64_t, 2 * (exact_limit - 1)> united;
+        const auto united_end =
+            std::set_union(exact_data(), exact_data() + size_, other.exact_data(),
+                           other.exact_data() + other.size_, united.begin());
+        const auto size = static_cast<std::uint32_t>(united_end - united.begin());
+        if (size >= exact_limit) {
+            promote(united.data(), united.data() + size);
             return;
         }
-        const auto size = static_cast<std::uint32_t>(united.size());
-        std::uint64_t* target = inline_;
-        if (size > inline_capacity) target = allocate<std::uint64_t>(exact_capacity(size));
-        release();
-        if (size > inline_capacity) hashes_ = target;
-        std::copy(united.begin(), united.end(), target);
+        const bool on_heap = size_ > inline_capacity;
+        if (size > inline_capacity && (!on_heap || exact_capacity(size) != exact_capacity(size_))) {
+            std::uint64_t* block = allocate<std::uint64_t>(exact_capacity(size));
+            release();
+            hashes_ = block;
+        }
+        std::copy(united.begin(), united_end, size > inline_capacity ? hashes_ : inline_);
         size_ = size;
         return;
     }

@@ -3,7 +3,9 @@
 // by maximum, so merging in any order or grouping gives the same state.
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -28,7 +30,15 @@ class DistinctCounter {
     // alone, so equal states are still equal bytes.
     static constexpr std::size_t sparse_limit = 512;
 
-    void add(std::uint64_t hash);
+    void add(std::uint64_t hash) {
+        // The rows of the small dimensions take most adds, as dense registers: no call.
+        if (kind_ == Kind::dense) {
+            std::uint8_t& value = (*dense_)[register_index(hash)];
+            value = std::max(value, register_rank(hash));
+        } else {
+            add_sparse_or_exact(hash);
+        }
+    }
     void merge(const DistinctCounter& other);
     // Exact while exact; otherwise the HyperLogLog estimate (with the small-range correction).
     std::uint64_t estimate() const;
@@ -59,6 +69,16 @@ class DistinctCounter {
 
     std::uint64_t* exact_data() { return size_ <= inline_capacity ? inline_ : hashes_; }
     const std::uint64_t* exact_data() const { return size_ <= inline_capacity ? inline_ : hashes_; }
+    static std::uint32_t register_index(std::uint64_t hash) {
+        return static_cast<std::uint32_t>(hash >> (64 - precision));
+    }
+    // The position of the first set bit after the index bits. The bit below the remaining 52
+    // caps the rank of an all-zero remainder at 53, within what those bits can say.
+    static std::uint8_t register_rank(std::uint64_t hash) {
+        const std::uint64_t rest = hash << precision | std::uint64_t{1} << (precision - 1);
+        return static_cast<std::uint8_t>(std::countl_zero(rest) + 1);
+    }
+    void add_sparse_or_exact(std::uint64_t hash);
     void add_exact(std::uint64_t hash);
     void update(std::uint32_t index, std::uint8_t rank);
     void update(std::uint64_t hash);

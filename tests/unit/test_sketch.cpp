@@ -383,10 +383,10 @@ std::vector<std::uint64_t> hashes_in_registers(std::size_t registers) {
     return hashes;
 }
 
-std::string registers_text(const std::vector<std::uint64_t>& hashes) {
+std::string registers_text(const std::vector<std::uint64_t>& hashes, std::uint8_t rank = 1) {
     std::vector<std::uint8_t> registers(std::size_t{1} << DistinctCounter::precision, 0);
     for (std::uint64_t hash : hashes)
-        registers[hash >> (64 - DistinctCounter::precision)] = 1;
+        registers[hash >> (64 - DistinctCounter::precision)] = rank;
     return "h:" + base64(registers);
 }
 
@@ -422,6 +422,17 @@ TEST_CASE("few and many nonzero registers serialize as the full register array")
         CHECK_FALSE(raised == added);
         CHECK(raised.serialize().substr(0, 8) != added.serialize().substr(0, 8));
     }
+}
+
+TEST_CASE("register ranks: the first set bit after the index, at most 53") {
+    std::vector<std::uint64_t> bare;      // index bits only: the remainder is all zeros
+    std::vector<std::uint64_t> last_bit;  // only the remainder's lowest bit set
+    for (std::uint64_t index = 0; index < DistinctCounter::exact_limit; ++index) {
+        bare.push_back(index << (64 - DistinctCounter::precision));
+        last_bit.push_back(index << (64 - DistinctCounter::precision) | 1);
+    }
+    CHECK(counter_of(bare).serialize() == registers_text(bare, 53));
+    CHECK(counter_of(last_bit).serialize() == registers_text(last_bit, 52));
 }
 
 TEST_CASE("a HyperLogLog crossing the sparse limit by adding equals one made at once") {
