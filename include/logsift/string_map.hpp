@@ -176,6 +176,8 @@ class StringMap {
     static constexpr std::uint32_t first_chunk_bytes = 256;
     static constexpr std::uint32_t max_chunk_bytes = 8u << offset_bits;
     static constexpr std::size_t key_offset = sizeof(Value) + sizeof(std::uint32_t);
+    // Row sizes are 32-bit.
+    static constexpr std::size_t max_key_size = 0xFFFFFFFF - key_offset - 7;
 
     struct Chunk {
         std::unique_ptr<std::byte[]> bytes;
@@ -239,6 +241,7 @@ class StringMap {
     // Room for a row with a key of key_size bytes, at the end of the last chunk or in a new
     // one; chunks double up to 64 KiB so that small tables stay small.
     std::uint32_t place_row(std::size_t key_size) {
+        if (key_size > max_key_size) throw std::length_error("StringMap: key too long");
         const std::uint32_t size = row_size(key_size);
         if (chunks_.empty() || chunks_.back().capacity - chunks_.back().used < size) {
             if (chunks_.size() >= (std::size_t{1} << (32 - offset_bits)) - 1) {
