@@ -39,9 +39,6 @@ class StringMap {
     template <typename Map, typename Row>
     class Iterator {
       public:
-        using value_type = Entry<Row>;
-        using difference_type = std::ptrdiff_t;
-        Iterator() = default;
         Iterator(Map* map, std::uint32_t chunk, std::uint32_t offset)
             : map_(map), chunk_(chunk), offset_(offset) {}
         Entry<Row> operator*() const {
@@ -55,11 +52,6 @@ class StringMap {
                 offset_ = 0;
             }
             return *this;
-        }
-        Iterator operator++(int) {
-            Iterator before = *this;
-            ++*this;
-            return before;
         }
         bool operator==(const Iterator& other) const {
             return chunk_ == other.chunk_ && offset_ == other.offset_;
