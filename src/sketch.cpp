@@ -40,10 +40,12 @@ constexpr auto inverse_powers = [] {
     return powers;
 }();
 
-// Heap blocks hold a power of two of elements, the smallest that fits: their capacity
-// follows from the element count, and growing by doubling keeps copies rare.
+// Exact blocks hold an odd number of hashes, the smallest that fits, so their capacity follows
+// from the count: with malloc's 8-byte header, an odd count of 8-byte hashes fills its 16-byte
+// granules exactly, and a block has at most one spare hash. A hundred thousand rows hold such
+// sets; growing two hashes at a time costs a realloc every other new client of a row.
 std::uint32_t exact_capacity(std::uint32_t size) {
-    return std::max(4u, std::bit_ceil(size));
+    return size | 1;
 }
 
 template <typename T>
@@ -290,7 +292,7 @@ void DistinctCounter::add_exact(std::uint64_t hash) {
         hashes_ = block;
         data = block;
     } else if (size_ > inline_capacity && exact_capacity(size_) == size_) {  // full
-        hashes_ = reallocate(hashes_, std::size_t{size_} * 2);
+        hashes_ = reallocate(hashes_, exact_capacity(size_ + 1));
         data = hashes_;
     }
     position = data + offset;

@@ -88,7 +88,7 @@ class DistinctCounter {
     Registers registers() const;
     void release();
 
-    // Heap blocks are sized from size_ alone (a power of two), so no capacity is stored:
+    // Heap blocks are sized from size_ alone, so no capacity is stored:
     // exact hashes past the inline ones, sorted; sparse pairs (index << 8 | rank), sorted; or
     // the dense registers.
     union {
