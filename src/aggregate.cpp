@@ -24,19 +24,19 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
            });
 }
 
-// The parts one after another in buffer, with one resize and plain copies: these keys are built
-// for every record.
+// The parts one after another at the start of buffer, by plain copies: these keys are built for
+// every record. The buffer only grows, so a record costs no resize (which would write zeros).
 std::string_view join(std::string& buffer, std::initializer_list<std::string_view> parts) {
     std::size_t size = 0;
     for (std::string_view part : parts)
         size += part.size();
-    buffer.resize(size);
+    if (buffer.size() < size) buffer.resize(size);
     char* out = buffer.data();
     for (std::string_view part : parts) {
         if (!part.empty()) std::memcpy(out, part.data(), part.size());
         out += part.size();
     }
-    return buffer;
+    return {buffer.data(), size};
 }
 
 bool add_checked(std::uint64_t& total, std::uint64_t value) {
