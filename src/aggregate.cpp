@@ -4,6 +4,8 @@
 #include "logsift/aggregate.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -20,6 +22,21 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
                return std::tolower(static_cast<unsigned char>(x)) ==
                       std::tolower(static_cast<unsigned char>(y));
            });
+}
+
+// The parts one after another at the start of buffer, by plain copies: these keys are built for
+// every record. The buffer only grows, so a record costs no resize (which would write zeros).
+std::string_view join(std::string& buffer, std::initializer_list<std::string_view> parts) {
+    std::size_t size = 0;
+    for (std::string_view part : parts)
+        size += part.size();
+    if (buffer.size() < size) buffer.resize(size);
+    char* out = buffer.data();
+    for (std::string_view part : parts) {
+        if (!part.empty()) std::memcpy(out, part.data(), part.size());
+        out += part.size();
+    }
+    return {buffer.data(), size};
 }
 
 bool add_checked(std::uint64_t& total, std::uint64_t value) {
@@ -55,27 +72,25 @@ std::optional<std::string> Summary::merge(Summary&& other) {
         auto [found, inserted] = periods.try_emplace(label, std::move(theirs));
         if (inserted) continue;
         PeriodSummary& ours = found->second;
-        for (auto& [resource, row] : theirs.downloads) {
-            auto [it, added] = ours.downloads.try_emplace(resource, std::move(row));
+        for (auto [resource, row] : theirs.downloads) {
+            auto [mine, added] = ours.downloads.try_emplace(resource, std::move(row));
             if (added) continue;
-            if (!add_checked(it->second.requests, row.requests) ||
-                !add_checked(it->second.bytes, row.bytes)) {
+            if (!add_checked(mine->requests, row.requests) ||
+                !add_checked(mine->bytes, row.bytes)) {
                 return "download counts overflow";
             }
-            it->second.clients.merge(row.clients);
+            mine->clients.merge(row.clients);
         }
-        StringMap<DownloadCounts>().swap(theirs.downloads);
+        theirs.downloads.clear();
         for (std::size_t index = 0; index < dimension_count; ++index) {
-            for (auto& [value, row] : theirs.sources[index]) {
-                auto [it, added] = ours.sources[index].try_emplace(value, std::move(row));
+            for (auto [value, row] : theirs.sources[index]) {
+                auto [mine, added] = ours.sources[index].try_emplace(value, std::move(row));
                 if (added) continue;
-                if (!add_checked(it->second.requests, row.requests)) {
-                    return "source counts overflow";
-                }
-                it->second.clients.merge(row.clients);
+                if (!add_checked(mine->requests, row.requests)) return "source counts overflow";
+                mine->clients.merge(row.clients);
             }
             // Freed table by table: the merged rows never sit twice in memory.
-            StringMap<SourceCounts>().swap(theirs.sources[index]);
+            theirs.sources[index].clear();
         }
     }
     other.periods.clear();
@@ -121,8 +136,8 @@ PeriodSummary& Aggregator::period_rows(const Record& record) {
 
 std::optional<DownloadMatch> Aggregator::match_download(std::string_view resource) {
     constexpr std::size_t cache_limit = 1 << 16;
-    auto it = download_cache_.find(resource);
-    if (it == download_cache_.end()) {
+    const CachedMatch* found = download_cache_.find(resource);
+    if (!found) {
         if (download_cache_.size() >= cache_limit) download_cache_.clear();
         CachedMatch cached;
         if (std::optional<DownloadMatch> match = rules_.match(resource)) {
@@ -133,9 +148,9 @@ std::optional<DownloadMatch> Aggregator::match_download(std::string_view resourc
                       static_cast<std::uint32_t>(match->product.size()), offset(match->version),
                       static_cast<std::uint32_t>(match->version.size())};
         }
-        it = download_cache_.emplace(std::string(resource), cached).first;
+        found = download_cache_.try_emplace(resource, cached).first;
     }
-    const CachedMatch& cached = it->second;
+    const CachedMatch& cached = *found;
     if (!cached.download) return std::nullopt;
     return DownloadMatch{resource.substr(cached.product_at, cached.product_size),
                          resource.substr(cached.version_at, cached.version_size)};
@@ -144,15 +159,12 @@ std::optional<DownloadMatch> Aggregator::match_download(std::string_view resourc
 void Aggregator::add_source(PeriodSummary& rows, Dimension dimension, std::string_view value,
                             std::uint64_t client) {
     auto index = static_cast<std::size_t>(dimension);
-    auto*& last = last_[index];
-    if (!last || last->first != value) {
-        StringMap<SourceCounts>& table = rows.sources[index];
-        auto it = table.find(value);
-        if (it == table.end()) it = table.emplace(std::string(value), SourceCounts{}).first;
-        last = &*it;
+    SourceCounts*& last = last_[index];
+    if (!last || !StringMap<SourceCounts>::has_key(*last, value)) {
+        last = rows.sources[index].try_emplace(value).first;
     }
-    ++last->second.requests;
-    last->second.clients.add(client);
+    ++last->requests;
+    last->clients.add(client);
 }
 
 void Aggregator::add(const Record& record) {
@@ -160,23 +172,20 @@ void Aggregator::add(const Record& record) {
     PeriodSummary& rows = period_rows(record);
 
     // One client: the network and the software it ran, as far as the log can tell them apart.
-    client_key_.assign(record.network).push_back('\0');
-    client_key_.append(record.agent).push_back('\0');
-    client_key_.append(record.agent_version);
-    const std::uint64_t client = stable_hash(client_key_);
+    constexpr std::string_view separator("\0", 1);
+    const std::uint64_t client = stable_hash(join(
+        client_key_, {record.network, separator, record.agent, separator, record.agent_version}));
 
     bool download_status = record.status && (*record.status == 200 || *record.status == 206);
     bool counted_agent = summary_.settings.include_bots || record.agent_class != "bot";
     if (record.method == "GET" && download_status && counted_agent) {
         if (std::optional<DownloadMatch> match = match_download(record.resource)) {
-            auto it = rows.downloads.find(record.resource);
-            if (it == rows.downloads.end()) {
-                DownloadCounts fresh;
-                fresh.product = match->product;
-                fresh.version = match->version;
-                it = rows.downloads.emplace(std::string(record.resource), std::move(fresh)).first;
+            auto [row_at, added] = rows.downloads.try_emplace(record.resource);
+            DownloadCounts& row = *row_at;
+            if (added) {
+                row.product = match->product;
+                row.version = match->version;
             }
-            DownloadCounts& row = it->second;
             ++row.requests;
             row.bytes += record.bytes.value_or(0);
             row.clients.add(client);
@@ -193,9 +202,10 @@ void Aggregator::add(const Record& record) {
     if (!record.network.empty()) add_source(rows, Dimension::network, record.network, client);
     if (!record.country.empty()) add_source(rows, Dimension::country, record.country, client);
     if (!record.agent.empty()) {
-        agent_.assign(record.agent);
-        if (!record.agent_version.empty()) agent_.append(" ").append(record.agent_version);
-        add_source(rows, Dimension::agent, agent_, client);
+        const std::string_view agent =
+            record.agent_version.empty() ? record.agent
+                                         : join(agent_, {record.agent, " ", record.agent_version});
+        add_source(rows, Dimension::agent, agent, client);
     }
     if (!record.agent_class.empty()) {
         add_source(rows, Dimension::agent_class, record.agent_class, client);
@@ -252,33 +262,30 @@ std::string summary_to_json(const Summary& summary) {
     std::sort(by_name.begin(), by_name.end(),
               [](std::size_t a, std::size_t b) { return dimension_names[a] < dimension_names[b]; });
     for (const auto& [label, rows] : summary.periods) {
-        std::vector<const std::pair<const std::string, DownloadCounts>*> downloads;
-        for (const auto& entry : rows.downloads)
-            downloads.push_back(&entry);
-        std::sort(downloads.begin(), downloads.end(),
-                  [](auto* a, auto* b) { return a->first < b->first; });
-        for (const auto* entry : downloads) {
-            const DownloadCounts& row = entry->second;
+        std::vector<std::pair<std::string_view, const DownloadCounts*>> downloads;
+        for (auto [resource, row] : rows.downloads)
+            downloads.emplace_back(resource, &row);
+        std::sort(downloads.begin(), downloads.end());
+        for (const auto& [resource, row] : downloads) {
             download_rows.push_back({{"period", label},
-                                     {"resource", entry->first},
-                                     {"product", row.product},
-                                     {"version", row.version},
-                                     {"requests", row.requests},
-                                     {"bytes", row.bytes},
-                                     {"clients", row.clients.serialize()}});
+                                     {"resource", resource},
+                                     {"product", row->product},
+                                     {"version", row->version},
+                                     {"requests", row->requests},
+                                     {"bytes", row->bytes},
+                                     {"clients", row->clients.serialize()}});
         }
         for (std::size_t index : by_name) {
-            std::vector<const std::pair<const std::string, SourceCounts>*> sources;
-            for (const auto& entry : rows.sources[index])
-                sources.push_back(&entry);
-            std::sort(sources.begin(), sources.end(),
-                      [](auto* a, auto* b) { return a->first < b->first; });
-            for (const auto* entry : sources) {
+            std::vector<std::pair<std::string_view, const SourceCounts*>> sources;
+            for (auto [value, row] : rows.sources[index])
+                sources.emplace_back(value, &row);
+            std::sort(sources.begin(), sources.end());
+            for (const auto& [value, row] : sources) {
                 source_rows.push_back({{"period", label},
                                        {"dimension", dimension_names[index]},
-                                       {"value", entry->first},
-                                       {"requests", entry->second.requests},
-                                       {"clients", entry->second.clients.serialize()}});
+                                       {"value", value},
+                                       {"requests", row->requests},
+                                       {"clients", row->clients.serialize()}});
             }
         }
     }
@@ -381,7 +388,7 @@ Summary parse_summary(const json& document) {
         row.requests = count(item, "requests", where);
         row.bytes = count(item, "bytes", where);
         row.clients = counter(item, where);
-        if (!summary.periods[label].downloads.emplace(std::move(resource), std::move(row)).second) {
+        if (!summary.periods[label].downloads.try_emplace(resource, std::move(row)).second) {
             throw JsonError{where + ": repeats an earlier row"};
         }
     }
@@ -398,7 +405,7 @@ Summary parse_summary(const json& document) {
         row.requests = count(item, "requests", where);
         row.clients = counter(item, where);
         auto& table = summary.periods[label].sources[static_cast<std::size_t>(*dimension)];
-        if (!table.emplace(std::move(value), std::move(row)).second) {
+        if (!table.try_emplace(value, std::move(row)).second) {
             throw JsonError{where + ": repeats an earlier row"};
         }
     }

@@ -53,42 +53,51 @@ struct Pending {
         if (!owned) owned = std::make_unique<DistinctCounter>();
         return *owned;
     }
+    std::string_view label() const { return key.front(); }
+    const std::array<std::string_view, 2>& sort_key() const { return key; }
+    std::uint64_t count() const { return requests; }
 };
 
-// Folds rows under k clients into one (other) row, drops an (other) that is still under k,
+// A sources row, in a group that may hold a row per network: just the summary's row (whose key
+// it carries) and its estimate, 16 bytes.
+struct SourceLine {
+    const SourceCounts* row = nullptr;
+    std::uint64_t estimate = 0;
+
+    const DistinctCounter& clients() const { return row->clients; }
+    std::string_view label() const { return StringMap<SourceCounts>::key_of(*row); }
+    std::string_view sort_key() const { return label(); }
+    std::uint64_t count() const { return row->requests; }
+};
+
+// Folds rows under k clients into other (with fold), drops an other that is still under k,
 // sorts by clients, then requests, descending, then by key, and keeps the top rows.
-std::vector<Pending> settle(std::vector<Pending> rows, std::size_t key_width,
-                            const ReportOptions& options) {
-    for (Pending& row : rows)
+template <typename Line, typename Fold>
+std::vector<Line> settle(std::vector<Line> rows, Line other, const Fold& fold,
+                         const ReportOptions& options) {
+    for (Line& row : rows)
         row.estimate = row.clients().estimate();
     if (options.min_clients > 0) {
-        Pending other;
-        for (std::size_t i = 0; i < key_width; ++i)
-            other.key[i] = other_label;
         bool folded = false;
-        std::vector<Pending> kept;
-        for (Pending& row : rows) {
-            if (row.estimate >= options.min_clients) {
-                kept.push_back(std::move(row));
-                continue;
-            }
-            other.requests += row.requests;
-            other.bytes += row.bytes;
-            other.own().merge(row.clients());
+        std::erase_if(rows, [&](const Line& row) {
+            if (row.estimate >= options.min_clients) return false;
+            fold(other, row);
             folded = true;
+            return true;
+        });
+        if (folded) {
+            other.estimate = other.clients().estimate();
+            if (other.estimate >= options.min_clients) rows.push_back(std::move(other));
         }
-        other.estimate = other.own().estimate();
-        if (folded && other.estimate >= options.min_clients) kept.push_back(std::move(other));
-        rows = std::move(kept);
     }
     // (other) closes its group whatever its size: it is not a value to rank.
-    std::sort(rows.begin(), rows.end(), [](const Pending& a, const Pending& b) {
-        bool a_other = a.key.front() == other_label;
-        bool b_other = b.key.front() == other_label;
+    std::sort(rows.begin(), rows.end(), [](const Line& a, const Line& b) {
+        bool a_other = a.label() == other_label;
+        bool b_other = b.label() == other_label;
         if (a_other != b_other) return b_other;
         if (a.estimate != b.estimate) return a.estimate > b.estimate;
-        if (a.requests != b.requests) return a.requests > b.requests;
-        return a.key < b.key;
+        if (a.count() != b.count()) return a.count() > b.count();
+        return a.sort_key() < b.sort_key();
     });
     if (options.top > 0 && rows.size() > options.top) rows.resize(options.top);
     return rows;
@@ -155,7 +164,15 @@ Table downloads_table(const Summary& summary, const ReportOptions& options) {
                 copy.borrowed = &pending.clients();
                 list.push_back(std::move(copy));
             }
-            for (const Pending& row : settle(std::move(list), key_width, options)) {
+            Pending other;
+            for (std::size_t i = 0; i < key_width; ++i)
+                other.key[i] = other_label;
+            auto fold = [](Pending& into, const Pending& row) {
+                into.requests += row.requests;
+                into.bytes += row.bytes;
+                into.own().merge(row.clients());
+            };
+            for (const Pending& row : settle(std::move(list), std::move(other), fold, options)) {
                 Number downloads(row.estimate), requests(row.requests), bytes(row.bytes);
                 cells.assign({period});
                 for (std::size_t i = 0; i < key_width; ++i)
@@ -196,18 +213,22 @@ Table sources_table(const Summary& summary, const ReportOptions& options) {
         Cells cells;
         for (const auto& [period, tables] : *groups) {
             for (std::size_t position = 0; position < tables.size(); ++position) {
-                std::vector<Pending> list;
+                std::vector<SourceLine> list;
                 list.reserve(tables[position]->size());
-                for (const auto& [value, row] : *tables[position]) {
-                    Pending& pending = list.emplace_back();
-                    pending.key = {value, {}};
-                    pending.requests = row.requests;
-                    pending.borrowed = &row.clients;
-                }
+                for (auto [value, row] : *tables[position])
+                    list.push_back({&row});
                 if (list.empty()) continue;
-                for (const Pending& row : settle(std::move(list), 1, options)) {
-                    Number requests(row.requests), clients(row.estimate);
-                    cells.assign({period, dimension_name(dimensions[position]), row.key[0],
+                // (other) is a row of its own table, so that it has a key like the others.
+                StringMap<SourceCounts> folded;
+                SourceCounts& other = *folded.try_emplace(other_label).first;
+                auto fold = [&other](SourceLine&, const SourceLine& line) {
+                    other.requests += line.row->requests;
+                    other.clients.merge(line.row->clients);
+                };
+                for (const SourceLine& row :
+                     settle(std::move(list), SourceLine{&other}, fold, options)) {
+                    Number requests(row.count()), clients(row.estimate);
+                    cells.assign({period, dimension_name(dimensions[position]), row.label(),
                                   requests.view, clients.view});
                     visit(cells);
                 }

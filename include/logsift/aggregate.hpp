@@ -9,7 +9,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -17,6 +16,7 @@
 #include "logsift/period.hpp"
 #include "logsift/record.hpp"
 #include "logsift/sketch.hpp"
+#include "logsift/string_map.hpp"
 #include "logsift/timestamp.hpp"
 
 namespace logsift {
@@ -61,17 +61,6 @@ struct SourceCounts {
     DistinctCounter clients;  // distinct (network, agent, agent_version)
 };
 
-// XXH3: several times faster than std::hash on keys of this length, and these lookups run
-// several times per log line. Not noexcept on purpose: libstdc++ then keeps each key's hash in
-// its node and compares it before the key, which spares most string compares (and their cache
-// misses) in tables of a hundred thousand networks.
-struct TransparentHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const { return stable_hash(text); }
-};
-template <typename Value>
-using StringMap = std::unordered_map<std::string, Value, TransparentHash, std::equal_to<>>;
-
 // The rows of one period: downloads by resource, sources by dimension, then by value. Rows
 // are found by their value alone, so counting a record assembles no key, and a row holds
 // nothing but its counts.
@@ -114,8 +103,8 @@ class Aggregator {
     PeriodSummary* current_ = nullptr;
     // Consecutive records share most values of the small dimensions (agent class, status
     // class, often the agent and country): compared before hashing. Rows of the current period
-    // only; nodes of an unordered_map keep their address when it grows.
-    std::array<std::pair<const std::string, SourceCounts>*, dimension_count> last_{};
+    // only; a StringMap's rows keep their address when it grows.
+    std::array<SourceCounts*, dimension_count> last_{};
     // Rule answers per resource: a few resources make most requests, and a rule match costs
     // about a microsecond. Offsets into the resource, so a cached answer holds no views.
     struct CachedMatch {

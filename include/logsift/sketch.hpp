@@ -3,14 +3,14 @@
 // by maximum, so merging in any order or grouping gives the same state.
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace logsift {
 
@@ -24,12 +24,25 @@ class DistinctCounter {
     static constexpr std::size_t exact_limit = 128;
     // 2^12 one-byte registers: standard error 1.04 / sqrt(4096) = 1.6 %.
     static constexpr unsigned precision = 12;
+    // A HyperLogLog with at most this many nonzero registers keeps them as sorted 4-byte
+    // (index, rank) pairs; past it, as the dense 4 KiB array. Most rows that outgrow the exact
+    // set stay a few hundred clients, and the representation is a function of the registers
+    // alone, so equal states are still equal bytes.
+    static constexpr std::size_t sparse_limit = 512;
 
-    void add(std::uint64_t hash);
+    void add(std::uint64_t hash) {
+        // The rows of the small dimensions take most adds, as dense registers: no call.
+        if (kind_ == Kind::dense) {
+            std::uint8_t& value = (*dense_)[register_index(hash)];
+            value = std::max(value, register_rank(hash));
+        } else {
+            add_sparse_or_exact(hash);
+        }
+    }
     void merge(const DistinctCounter& other);
     // Exact while exact; otherwise the HyperLogLog estimate (with the small-range correction).
     std::uint64_t estimate() const;
-    bool is_exact() const { return !registers_; }
+    bool is_exact() const { return kind_ == Kind::exact; }
 
     // A compact, versioned text form for JSON summaries: "e:" + base64 of the sorted hashes
     // (little-endian), or "h:" + base64 of the registers. deserialize rejects anything
@@ -40,17 +53,52 @@ class DistinctCounter {
 
     bool operator==(const DistinctCounter& other) const;
 
-  private:
-    void promote();                     // exact set -> registers
-    std::vector<std::uint64_t> exact_;  // sorted, unique, while exact
-    std::unique_ptr<std::array<std::uint8_t, (1u << precision)>> registers_;
-
-  public:
     DistinctCounter() = default;
     DistinctCounter(const DistinctCounter& other);
     DistinctCounter& operator=(const DistinctCounter& other);
-    DistinctCounter(DistinctCounter&&) noexcept = default;
-    DistinctCounter& operator=(DistinctCounter&&) noexcept = default;
+    DistinctCounter(DistinctCounter&& other) noexcept;
+    DistinctCounter& operator=(DistinctCounter&& other) noexcept;
+    ~DistinctCounter();
+
+  private:
+    using Registers = std::array<std::uint8_t, std::size_t{1} << precision>;
+    enum class Kind : std::uint8_t { exact, sparse, dense };
+    // Most rows of a large table (one per network) see one or two clients: those hashes live
+    // in the counter itself, with no heap block.
+    static constexpr std::uint32_t inline_capacity = 2;
+
+    std::uint64_t* exact_data() { return size_ <= inline_capacity ? inline_ : hashes_; }
+    const std::uint64_t* exact_data() const { return size_ <= inline_capacity ? inline_ : hashes_; }
+    static std::uint32_t register_index(std::uint64_t hash) {
+        return static_cast<std::uint32_t>(hash >> (64 - precision));
+    }
+    // The position of the first set bit after the index bits. The bit below the remaining 52
+    // caps the rank of an all-zero remainder at 53, within what those bits can say.
+    static std::uint8_t register_rank(std::uint64_t hash) {
+        const std::uint64_t rest = hash << precision | std::uint64_t{1} << (precision - 1);
+        return static_cast<std::uint8_t>(std::countl_zero(rest) + 1);
+    }
+    void add_sparse_or_exact(std::uint64_t hash);
+    void add_exact(std::uint64_t hash);
+    void update(std::uint32_t index, std::uint8_t rank);
+    void update(std::uint64_t hash);
+    // Exact hashes -> registers; the hashes may be this counter's own.
+    void promote(const std::uint64_t* first, const std::uint64_t* last);
+    void set_registers(const Registers& registers);
+    Registers registers() const;
+    void release();
+
+    // Heap blocks are sized from size_ alone, so no capacity is stored:
+    // exact hashes past the inline ones, sorted; sparse pairs (index << 8 | rank), sorted; or
+    // the dense registers.
+    union {
+        std::uint64_t inline_[inline_capacity] = {};
+        std::uint64_t* hashes_;
+        std::uint32_t* pairs_;
+        Registers* dense_;
+    };
+    std::uint32_t size_ = 0;  // exact hashes, or sparse pairs
+    Kind kind_ = Kind::exact;
 };
 
 }  // namespace logsift

@@ -39,13 +39,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (const auto& [label, rows] : summary.periods) {
             const logsift::PeriodSummary& twice = doubled.periods.at(label);
             for (const auto& [resource, row] : rows.downloads) {
-                const logsift::DownloadCounts& both = twice.downloads.at(resource);
+                const logsift::DownloadCounts& both = *twice.downloads.find(resource);
                 if (both.requests != 2 * row.requests) std::abort();
                 if (both.clients.estimate() != row.clients.estimate()) std::abort();
             }
             for (std::size_t i = 0; i < logsift::dimension_count; ++i) {
                 for (const auto& [value, row] : rows.sources[i]) {
-                    const logsift::SourceCounts& both = twice.sources[i].at(value);
+                    const logsift::SourceCounts& both = *twice.sources[i].find(value);
                     if (both.requests != 2 * row.requests) std::abort();
                     if (both.clients.estimate() != row.clients.estimate()) std::abort();
                 }

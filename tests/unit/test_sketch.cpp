@@ -349,3 +349,103 @@ TEST_CASE("DistinctCounter operator==") {
     CHECK_FALSE(*zero == DistinctCounter{});
     CHECK(zero->estimate() == 0);
 }
+
+TEST_CASE("exact sets across the inline size round-trip and grow like a sorted set") {
+    // Sizes around the hashes kept inside the counter and the first heap blocks.
+    for (std::size_t count = 0; count <= 10; ++count) {
+        CAPTURE(count);
+        const std::vector<std::uint64_t> hashes = random_hashes(count, 100 + count);
+        std::vector<std::uint64_t> sorted = hashes;
+        std::sort(sorted.begin(), sorted.end());
+        const DistinctCounter counter = counter_of(hashes);
+        CHECK(counter.serialize() == exact_text(sorted));
+        std::optional<DistinctCounter> read = DistinctCounter::deserialize(counter.serialize());
+        REQUIRE(read);
+        CHECK(*read == counter);
+        DistinctCounter copy = counter;
+        for (std::uint64_t hash : hashes)
+            copy.add(hash);  // duplicates from the inline part and the heap alike
+        CHECK(copy == counter);
+        copy.add(0);
+        CHECK(copy.estimate() == count + 1);
+        CHECK(counter.estimate() == count);
+    }
+}
+
+namespace {
+
+// Hashes that land in distinct registers, rank 1 each: a HyperLogLog with exactly `registers`
+// nonzero registers once there are enough of them.
+std::vector<std::uint64_t> hashes_in_registers(std::size_t registers) {
+    std::vector<std::uint64_t> hashes;
+    for (std::uint64_t index = 0; index < registers; ++index)
+        hashes.push_back(index << (64 - DistinctCounter::precision) | (1ULL << 51));
+    return hashes;
+}
+
+std::string registers_text(const std::vector<std::uint64_t>& hashes, std::uint8_t rank = 1) {
+    std::vector<std::uint8_t> registers(std::size_t{1} << DistinctCounter::precision, 0);
+    for (std::uint64_t hash : hashes)
+        registers[hash >> (64 - DistinctCounter::precision)] = rank;
+    return "h:" + base64(registers);
+}
+
+}  // namespace
+
+TEST_CASE("few and many nonzero registers serialize as the full register array") {
+    // Both sides of the sparse limit, built by adding, by merging halves, and by reading.
+    for (std::size_t count :
+         {DistinctCounter::exact_limit, DistinctCounter::sparse_limit - 1,
+          DistinctCounter::sparse_limit, DistinctCounter::sparse_limit + 1, std::size_t{3000}}) {
+        CAPTURE(count);
+        const std::vector<std::uint64_t> hashes = hashes_in_registers(count);
+        const DistinctCounter added = counter_of(hashes);
+        CHECK_FALSE(added.is_exact());
+        CHECK(added.serialize() == registers_text(hashes));
+
+        const std::vector<std::uint64_t> front(hashes.begin(), hashes.begin() + count / 2);
+        const std::vector<std::uint64_t> back(hashes.begin() + count / 2, hashes.end());
+        DistinctCounter merged = counter_of(front);
+        merged.merge(counter_of(back));
+        CHECK(merged == added);
+        DistinctCounter reversed = counter_of(back);
+        reversed.merge(counter_of(front));
+        CHECK(reversed == added);
+
+        std::optional<DistinctCounter> read = DistinctCounter::deserialize(added.serialize());
+        REQUIRE(read);
+        CHECK(*read == added);
+        CHECK(read->estimate() == added.estimate());
+        // Raising a register that is already set changes the state but not how it is held.
+        DistinctCounter raised = added;
+        raised.add(1);  // register 0, highest rank
+        CHECK_FALSE(raised == added);
+        CHECK(raised.serialize().substr(0, 8) != added.serialize().substr(0, 8));
+    }
+}
+
+TEST_CASE("register ranks: the first set bit after the index, at most 53") {
+    std::vector<std::uint64_t> bare;      // index bits only: the remainder is all zeros
+    std::vector<std::uint64_t> last_bit;  // only the remainder's lowest bit set
+    for (std::uint64_t index = 0; index < DistinctCounter::exact_limit; ++index) {
+        bare.push_back(index << (64 - DistinctCounter::precision));
+        last_bit.push_back(index << (64 - DistinctCounter::precision) | 1);
+    }
+    CHECK(counter_of(bare).serialize() == registers_text(bare, 53));
+    CHECK(counter_of(last_bit).serialize() == registers_text(last_bit, 52));
+}
+
+TEST_CASE("a HyperLogLog crossing the sparse limit by adding equals one made at once") {
+    const std::vector<std::uint64_t> hashes = random_hashes(20000, 55);
+    DistinctCounter growing;
+    for (std::size_t i = 0; i < hashes.size(); ++i) {
+        growing.add(hashes[i]);
+        if (i % 1999 == 0 || (i > 450 && i < 750 && i % 3 == 0)) {
+            const std::vector<std::uint64_t> so_far(hashes.begin(),
+                                                    hashes.begin() + static_cast<long>(i) + 1);
+            const DistinctCounter merged = merged_in_groups(so_far, 150, i);
+            REQUIRE(merged == growing);
+            REQUIRE(merged.serialize() == growing.serialize());
+        }
+    }
+}
