@@ -6,7 +6,6 @@
 #include <re2/filtered_re2.h>
 #include <re2/re2.h>
 #include <re2/set.h>
-#include <xxhash.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -219,7 +218,7 @@ int needed(const Replacement& replacement, int position) {
 struct AgentParser::Impl {
     static constexpr std::size_t shared_capacity = 1 << 16;
     std::mutex shared_mutex;
-    std::unordered_map<std::string, AgentInfo, AgentTextHash, std::equal_to<>> shared_answers;
+    StringMap<AgentInfo> shared_answers;
 
     RuleList<AgentRule> agents;
     RuleList<DeviceRule> devices;
@@ -516,22 +515,17 @@ AgentInfo AgentParser::parse_shared(std::string_view user_agent) const {
     user_agent = user_agent.substr(0, max_agent_bytes);  // what parse reads; bounds the table
     {
         std::lock_guard lock(impl_->shared_mutex);
-        auto found = impl_->shared_answers.find(user_agent);
-        if (found != impl_->shared_answers.end()) return found->second;
+        if (const AgentInfo* found = impl_->shared_answers.find(user_agent)) return *found;
     }
     AgentInfo info = parse(user_agent);
     std::lock_guard lock(impl_->shared_mutex);
     if (impl_->shared_answers.size() >= Impl::shared_capacity) impl_->shared_answers.clear();
-    impl_->shared_answers.emplace(std::string(user_agent), info);
+    impl_->shared_answers.try_emplace(user_agent, info);
     return info;
 }
 
 const std::vector<std::string>& AgentParser::skipped_patterns() const {
     return impl_->skipped;
-}
-
-std::size_t AgentTextHash::operator()(std::string_view text) const noexcept {
-    return XXH3_64bits(text.data(), text.size());
 }
 
 AgentCache::AgentCache(const AgentParser& parser, std::size_t capacity)
@@ -541,15 +535,14 @@ const AgentInfo& AgentCache::lookup(std::string_view user_agent) {
     // Keyed by what is parsed, so a flood of distinct long agents holds at most
     // capacity * max_agent_bytes of keys, and agents that differ only past the cut share one.
     user_agent = user_agent.substr(0, AgentParser::max_agent_bytes);
-    if (auto found = entries_.find(user_agent); found != entries_.end()) {
+    if (const AgentInfo* found = entries_.find(user_agent)) {
         ++hits_;
-        return found->second;
+        return *found;
     }
     ++misses_;
     // Forgetting everything is crude but bounded and cheap; the working set refills at once.
     if (entries_.size() >= capacity_) entries_.clear();
-    return entries_.emplace(std::string(user_agent), parser_.parse_shared(user_agent))
-        .first->second;
+    return *entries_.try_emplace(user_agent, parser_.parse_shared(user_agent)).first;
 }
 
 std::string find_ua_regexes(const std::string& option) {

@@ -9,11 +9,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <variant>
 #include <vector>
 
 #include "logsift/diag.hpp"
+#include "logsift/string_map.hpp"
 
 namespace logsift {
 
@@ -65,13 +65,6 @@ class AgentParser {
     std::unique_ptr<Impl> impl_;
 };
 
-// XXH3 rather than std::hash for the tables keyed by user agent: agents are long, and every
-// line looks one up.
-struct AgentTextHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const noexcept;
-};
-
 // One per thread: remembers the answers for the most recent distinct user agents. A log has
 // few distinct agents, so nearly every lookup is a hit; a miss costs one parse.
 class AgentCache {
@@ -87,7 +80,8 @@ class AgentCache {
   private:
     const AgentParser& parser_;
     std::size_t capacity_;
-    std::unordered_map<std::string, AgentInfo, AgentTextHash, std::equal_to<>> entries_;
+    // Every line looks an agent up: the key bytes sit beside the answer, one cache miss away.
+    StringMap<AgentInfo> entries_;
     std::uint64_t hits_ = 0;
     std::uint64_t misses_ = 0;
 };
