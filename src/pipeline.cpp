@@ -594,6 +594,7 @@ void work_chunks(ParallelRun& run, ChunkWorker& worker) {
         }
         run.results.push(std::move(result));
     }
+    worker.finish();
 }
 
 // Runs the inputs on threads; commit receives each chunk's output in input order.
@@ -846,9 +847,13 @@ class AggregateWorker final : public ChunkWorker {
     void end() override {
         if (++chunks_ % chunks_per_handover == 0) hand_over();
     }
-    void hand_over() { shared_.merge(aggregator_.take_summary()); }
+    // The last rows go over on the worker's thread: the first worker to run out of chunks
+    // merges while the other still counts.
+    void finish() override { hand_over(); }
 
   private:
+    void hand_over() { shared_.merge(aggregator_.take_summary()); }
+
     static constexpr std::uint64_t chunks_per_handover = 32;
     Aggregator aggregator_;
     SharedSummary& shared_;
@@ -1069,8 +1074,6 @@ ExitCode run_aggregate(const AggregateConfig& config) {
         RunState totals;
         status = run_inputs(config.input, plan, &totals);
         if (status == ExitCode::usage) return status;
-        for (auto& worker : workers)
-            static_cast<AggregateWorker&>(*worker).hand_over();
         shared.merge(aggregator.take_summary());
         if (shared.overflow) {
             print_error(*shared.overflow);

@@ -16,6 +16,8 @@ class ChunkWorker {
     virtual void begin(std::string& output) = 0;  // output: where this chunk's text goes
     virtual void add(const Record& record) = 0;
     virtual void end() = 0;
+    // Called on the worker's own thread once no chunk is left for it.
+    virtual void finish() {}
 };
 
 // Installs the signal dispositions a run needs: SIGPIPE ignored (a closed pipe is seen as
