@@ -558,17 +558,21 @@ std::string_view LineReader::take_lines(std::size_t max_bytes, std::uint64_t& li
     return taken;
 }
 
+void LineReader::move_to_buffer(std::size_t capacity) {
+    auto buffer = std::make_unique<char[]>(capacity);
+    std::memcpy(buffer.get(), buffer_.get() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+    buffer_ = std::move(buffer);
+    capacity_ = capacity;
+}
+
 bool LineReader::fill() {
     if (eof_) return false;
     // peek()'s read-ahead (megabytes, for format detection) is not needed once next() has
     // consumed it: back to the normal buffer, which a long run's peak memory then holds.
     if (!peeking_ && capacity_ > base_capacity_ && end_ - begin_ <= max_line_ + 2) {
-        auto buffer = std::make_unique<char[]>(base_capacity_);
-        std::memcpy(buffer.get(), buffer_.get() + begin_, end_ - begin_);
-        end_ -= begin_;
-        begin_ = 0;
-        buffer_ = std::move(buffer);
-        capacity_ = base_capacity_;
+        move_to_buffer(base_capacity_);
     }
     if (begin_ > 0) {
         std::memmove(buffer_.get(), buffer_.get() + begin_, end_ - begin_);
@@ -679,13 +683,7 @@ std::string_view LineReader::peek(std::size_t max_bytes) {
     }
     // Grow once so that the whole read-ahead fits next to the room next() relies on.
     if (capacity_ < begin_ + max_bytes + max_line_ + 2) {
-        std::size_t capacity = max_bytes + max_line_ + 2 + block_size;
-        auto buffer = std::make_unique<char[]>(capacity);
-        std::memcpy(buffer.get(), buffer_.get() + begin_, end_ - begin_);
-        end_ -= begin_;
-        begin_ = 0;
-        buffer_ = std::move(buffer);
-        capacity_ = capacity;
+        move_to_buffer(max_bytes + max_line_ + 2 + block_size);
     }
     // A live input (`tail -f access.log | logsift ...`) may send nothing more for hours: once a
     // whole line has arrived, sample what came in its burst rather than wait for max_bytes.

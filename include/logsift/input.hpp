@@ -90,7 +90,8 @@ class LineReader {
     std::uint64_t bytes_read() const { return bytes_read_; }
 
   private:
-    bool fill();  // reads more into buffer_; false at end or error
+    bool fill();                                // reads more into buffer_; false at end or error
+    void move_to_buffer(std::size_t capacity);  // a new buffer_, holding the unconsumed bytes
 
     std::unique_ptr<ByteSource> source_;
     Codec codec_;
