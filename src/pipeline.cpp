@@ -505,7 +505,9 @@ void read_chunks(ParallelRun& run) {
             if (line.overlong) {
                 chunk.overlong.push_back(in_chunk);
             } else {
-                chunk.text.append(line.text);
+                // Workers take one '\r' off every line, as next() did off this one: a line of
+                // its own that still ends in '\r' must reach the scanner with it.
+                chunk.text.append(line.text).push_back('\r');
             }
             chunk.text.push_back('\n');
             ++in_chunk;

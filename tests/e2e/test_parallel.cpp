@@ -90,6 +90,14 @@ TEST_CASE("parallel: a generated log of several chunks with bad lines matches --
     CHECK(logsift({"reduce", "--quiet", "--threads", "2", "--max-bad", "100", crlf_path}).out ==
           logsift({"reduce", "--quiet", "--threads", "2", "--max-bad", "100", path}).out);
 
+    // A last line without a line end, ending in "\r\r": one '\r' is a line end's, the other
+    // makes the line bad, on both paths.
+    std::string cr_path = (dir / "generated-cr.log").string();
+    write_file(cr_path, generated_log() + split_lines(generated_log()).front() + "\r\r");
+    check_same({"reduce", "--verbose", "--max-bad", "100"}, cr_path);
+    CHECK(logsift({"reduce", "--threads", "2", "--max-bad", "100", "-o", "/dev/null", cr_path})
+              .err.find("40001 lines read, 39958 parsed, 43 skipped") != std::string::npos);
+
     // Compressed input and several inputs keep their order too.
     std::string gz = (dir / "generated.log.gz").string();
     REQUIRE(shell("gzip -c '" + path + "' > '" + gz + "'").status == 0);
