@@ -31,6 +31,19 @@ DistinctCounter counter_of(const std::vector<std::uint64_t>& hashes) {
     return counter;
 }
 
+// Merging the counters of a and b, in either order, gives the state of counting both.
+void check_merges_both_ways(const std::vector<std::uint64_t>& a,
+                            const std::vector<std::uint64_t>& b, const DistinctCounter& both) {
+    DistinctCounter a_first = counter_of(a);
+    a_first.merge(counter_of(b));
+    CHECK(a_first == both);
+    CHECK(a_first.serialize() == both.serialize());
+    DistinctCounter b_first = counter_of(b);
+    b_first.merge(counter_of(a));
+    CHECK(b_first == both);
+    CHECK(b_first.serialize() == both.serialize());
+}
+
 // Splits hashes at random points into groups (some empty, some large), counts each group, and
 // merges the counters in a shuffled order into one.
 DistinctCounter merged_in_groups(std::vector<std::uint64_t> hashes, std::size_t max_group,
@@ -168,14 +181,7 @@ TEST_CASE("merging exact into HyperLogLog and back") {
     both.insert(both.end(), small.begin(), small.end());
     const DistinctCounter expected = counter_of(both);
 
-    DistinctCounter hll_first = counter_of(big);
-    hll_first.merge(counter_of(small));
-    CHECK(hll_first == expected);
-
-    DistinctCounter exact_first = counter_of(small);
-    exact_first.merge(counter_of(big));
-    CHECK(exact_first == expected);
-    CHECK(exact_first.serialize() == expected.serialize());
+    check_merges_both_ways(big, small, expected);
 
     DistinctCounter self = counter_of(big);
     self.merge(self);
@@ -405,12 +411,7 @@ TEST_CASE("few and many nonzero registers serialize as the full register array")
 
         const std::vector<std::uint64_t> front(hashes.begin(), hashes.begin() + count / 2);
         const std::vector<std::uint64_t> back(hashes.begin() + count / 2, hashes.end());
-        DistinctCounter merged = counter_of(front);
-        merged.merge(counter_of(back));
-        CHECK(merged == added);
-        DistinctCounter reversed = counter_of(back);
-        reversed.merge(counter_of(front));
-        CHECK(reversed == added);
+        check_merges_both_ways(front, back, added);
 
         std::optional<DistinctCounter> read = DistinctCounter::deserialize(added.serialize());
         REQUIRE(read);
