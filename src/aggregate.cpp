@@ -1,21 +1,18 @@
-// Aggregates: records -> per-period download and source rows; summaries merge row by row, and
-// travel as versioned JSON. Distinct clients are sketches of hashed (network, agent, version),
-// so a summary never holds a raw value.
+// Aggregates: records -> per-period download and source rows; summaries merge row by row (and
+// travel as JSON: summary_json.cpp). Distinct clients are sketches of hashed (network, agent,
+// version), so a summary never holds a raw value.
 #include "logsift/aggregate.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <initializer_list>
 #include <limits>
-#include <nlohmann/json.hpp>
 
 namespace logsift {
 namespace {
 
-constexpr int summary_version = 1;
 constexpr std::string_view dimension_names[] = {"referrer_host", "network",     "country",
                                                 "agent",         "agent_class", "status_class"};
-constexpr std::string_view time_resolution_names[] = {"second", "minute", "hour", "day"};
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -41,13 +38,6 @@ std::string_view join(std::string& buffer, std::initializer_list<std::string_vie
 
 bool add_checked(std::uint64_t& total, std::uint64_t value) {
     return !__builtin_add_overflow(total, value, &total);
-}
-
-std::optional<TimeResolution> time_resolution_from_name(std::string_view name) {
-    for (std::size_t i = 0; i < std::size(time_resolution_names); ++i) {
-        if (time_resolution_names[i] == name) return TimeResolution(i);
-    }
-    return std::nullopt;
 }
 
 }  // namespace
@@ -234,196 +224,6 @@ std::string settings_mismatch(const SummarySettings& a, const SummarySettings& b
     if (a.utc != b.utc) return "utc";
     if (a.include_bots != b.include_bots) return "include_bots";
     return {};
-}
-
-std::string summary_to_json(const Summary& summary) {
-    using nlohmann::ordered_json;
-    ordered_json document;
-    document["logsift_summary"] = summary_version;
-    const SummarySettings& settings = summary.settings;
-    document["settings"] = {
-        {"ipv4_prefix", settings.ipv4_prefix},
-        {"ipv6_prefix", settings.ipv6_prefix},
-        {"period", period_name(settings.period)},
-        {"time_resolution",
-         time_resolution_names[static_cast<std::size_t>(settings.time_resolution)]},
-        {"utc", settings.utc},
-        {"include_bots", settings.include_bots},
-    };
-    document["lines"] = {{"read", summary.lines_read}, {"parsed", summary.lines_parsed}};
-
-    // Rows sorted by period, then resource; sources by period, dimension name, then value:
-    // the order is part of the format, so equal summaries give equal bytes.
-    ordered_json download_rows = ordered_json::array();
-    ordered_json source_rows = ordered_json::array();
-    std::array<std::size_t, dimension_count> by_name;
-    for (std::size_t i = 0; i < dimension_count; ++i)
-        by_name[i] = i;
-    std::sort(by_name.begin(), by_name.end(),
-              [](std::size_t a, std::size_t b) { return dimension_names[a] < dimension_names[b]; });
-    for (const auto& [label, rows] : summary.periods) {
-        std::vector<std::pair<std::string_view, const DownloadCounts*>> downloads;
-        for (auto [resource, row] : rows.downloads)
-            downloads.emplace_back(resource, &row);
-        std::sort(downloads.begin(), downloads.end());
-        for (const auto& [resource, row] : downloads) {
-            download_rows.push_back({{"period", label},
-                                     {"resource", resource},
-                                     {"product", row->product},
-                                     {"version", row->version},
-                                     {"requests", row->requests},
-                                     {"bytes", row->bytes},
-                                     {"clients", row->clients.serialize()}});
-        }
-        for (std::size_t index : by_name) {
-            std::vector<std::pair<std::string_view, const SourceCounts*>> sources;
-            for (auto [value, row] : rows.sources[index])
-                sources.emplace_back(value, &row);
-            std::sort(sources.begin(), sources.end());
-            for (const auto& [value, row] : sources) {
-                source_rows.push_back({{"period", label},
-                                       {"dimension", dimension_names[index]},
-                                       {"value", value},
-                                       {"requests", row->requests},
-                                       {"clients", row->clients.serialize()}});
-            }
-        }
-    }
-    document["downloads"] = std::move(download_rows);
-    document["sources"] = std::move(source_rows);
-    // Raw bytes that are not UTF-8 (resources are kept as sent) must not make the dump throw.
-    return document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-}
-
-namespace {
-
-using nlohmann::json;
-
-struct JsonError {
-    std::string message;
-};
-
-const json& member(const json& object, const char* name, const std::string& where) {
-    if (!object.is_object() || !object.contains(name)) {
-        throw JsonError{where + ": missing \"" + name + "\""};
-    }
-    return object.at(name);
-}
-
-std::uint64_t count(const json& object, const char* name, const std::string& where) {
-    const json& value = member(object, name, where);
-    if (!value.is_number_unsigned()) {
-        throw JsonError{where + ": \"" + name + "\" must be a whole number from 0 to 2^64-1"};
-    }
-    return value.get<std::uint64_t>();
-}
-
-std::string text(const json& object, const char* name, const std::string& where) {
-    const json& value = member(object, name, where);
-    if (!value.is_string()) throw JsonError{where + ": \"" + name + "\" must be a string"};
-    return value.get<std::string>();
-}
-
-bool flag(const json& object, const char* name, const std::string& where) {
-    const json& value = member(object, name, where);
-    if (!value.is_boolean()) throw JsonError{where + ": \"" + name + "\" must be true or false"};
-    return value.get<bool>();
-}
-
-DistinctCounter counter(const json& object, const std::string& where) {
-    std::optional<DistinctCounter> clients =
-        DistinctCounter::deserialize(text(object, "clients", where));
-    if (!clients) throw JsonError{where + ": \"clients\" is not a valid sketch"};
-    return std::move(*clients);
-}
-
-std::string period_key(const std::string& period, const std::string& where) {
-    if (period.empty() || period.size() > 16 || period.find('\0') != std::string::npos) {
-        throw JsonError{where + ": \"period\" is not a period label"};
-    }
-    return period;
-}
-
-Summary parse_summary(const json& document) {
-    if (!document.is_object()) throw JsonError{"not a logsift summary (not a JSON object)"};
-    if (!document.contains("logsift_summary")) {
-        throw JsonError{"not a logsift summary (no \"logsift_summary\" version)"};
-    }
-    const json& version = document.at("logsift_summary");
-    if (!version.is_number_integer() || version.get<std::int64_t>() != summary_version) {
-        throw JsonError{"unsupported summary version (this logsift reads version " +
-                        std::to_string(summary_version) + ")"};
-    }
-    Summary summary;
-    const json& settings = member(document, "settings", "settings");
-    std::uint64_t ipv4 = count(settings, "ipv4_prefix", "settings");
-    std::uint64_t ipv6 = count(settings, "ipv6_prefix", "settings");
-    if (ipv4 > 32 || ipv6 > 128) throw JsonError{"settings: prefix length out of range"};
-    summary.settings.ipv4_prefix = static_cast<unsigned>(ipv4);
-    summary.settings.ipv6_prefix = static_cast<unsigned>(ipv6);
-    std::optional<Period> period = parse_period(text(settings, "period", "settings"));
-    if (!period) throw JsonError{"settings: unknown \"period\""};
-    summary.settings.period = *period;
-    std::optional<TimeResolution> resolution =
-        time_resolution_from_name(text(settings, "time_resolution", "settings"));
-    if (!resolution) throw JsonError{"settings: unknown \"time_resolution\""};
-    summary.settings.time_resolution = *resolution;
-    summary.settings.utc = flag(settings, "utc", "settings");
-    summary.settings.include_bots = flag(settings, "include_bots", "settings");
-
-    const json& lines = member(document, "lines", "lines");
-    summary.lines_read = count(lines, "read", "lines");
-    summary.lines_parsed = count(lines, "parsed", "lines");
-
-    const json& downloads = member(document, "downloads", "downloads");
-    if (!downloads.is_array()) throw JsonError{"\"downloads\" must be an array"};
-    for (std::size_t i = 0; i < downloads.size(); ++i) {
-        const std::string where = "downloads[" + std::to_string(i) + "]";
-        const json& item = downloads[i];
-        const std::string label = period_key(text(item, "period", where), where);
-        std::string resource = text(item, "resource", where);
-        DownloadCounts row;
-        row.product = text(item, "product", where);
-        row.version = text(item, "version", where);
-        row.requests = count(item, "requests", where);
-        row.bytes = count(item, "bytes", where);
-        row.clients = counter(item, where);
-        if (!summary.periods[label].downloads.try_emplace(resource, std::move(row)).second) {
-            throw JsonError{where + ": repeats an earlier row"};
-        }
-    }
-    const json& sources = member(document, "sources", "sources");
-    if (!sources.is_array()) throw JsonError{"\"sources\" must be an array"};
-    for (std::size_t i = 0; i < sources.size(); ++i) {
-        const std::string where = "sources[" + std::to_string(i) + "]";
-        const json& item = sources[i];
-        const std::string label = period_key(text(item, "period", where), where);
-        std::optional<Dimension> dimension = dimension_from_name(text(item, "dimension", where));
-        if (!dimension) throw JsonError{where + ": unknown \"dimension\""};
-        std::string value = text(item, "value", where);
-        SourceCounts row;
-        row.requests = count(item, "requests", where);
-        row.clients = counter(item, where);
-        auto& table = summary.periods[label].sources[static_cast<std::size_t>(*dimension)];
-        if (!table.try_emplace(value, std::move(row)).second) {
-            throw JsonError{where + ": repeats an earlier row"};
-        }
-    }
-    return summary;
-}
-
-}  // namespace
-
-std::variant<Summary, std::string> summary_from_json(std::string_view text_value) {
-    json document = json::parse(text_value.begin(), text_value.end(), nullptr, false);
-    if (document.is_discarded()) return std::string("not valid JSON");
-    try {
-        return parse_summary(document);
-    } catch (const JsonError& error) {
-        return error.message;
-    } catch (const json::exception&) {
-        return std::string("not a logsift summary");
-    }
 }
 
 }  // namespace logsift

@@ -539,6 +539,14 @@ bool LineReader::read_rest(std::string& out, std::size_t limit) {
     return true;
 }
 
+std::string_view LineReader::read_some() {
+    if (begin_ == end_ && !fill()) return {};
+    const std::string_view bytes(buffer_.get() + begin_, end_ - begin_);
+    bytes_read_ += bytes.size();
+    begin_ = end_ = 0;
+    return bytes;
+}
+
 namespace {
 // How long a live input may pause within one burst of lines.
 constexpr int peek_wait_ms = 200;

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <istream>
 #include <map>
 #include <mutex>
 #include <string>
@@ -26,6 +27,7 @@
 #include "logsift/output.hpp"
 #include "logsift/progress.hpp"
 #include "logsift/reduce.hpp"
+#include "logsift/summary_json.hpp"
 
 namespace logsift {
 namespace {
@@ -996,6 +998,37 @@ namespace {
 // Summaries from other machines are data, not trusted: bounded in size, checked in full.
 constexpr std::size_t summary_max_bytes = std::size_t{1} << 30;
 
+// A LineReader's bytes as a std::istream, for the streaming JSON reader; ends the stream early
+// (as if cut off) past summary_max_bytes, and says so in error().
+class SummaryBuffer : public std::streambuf {
+  public:
+    explicit SummaryBuffer(LineReader& reader) : reader_(reader) {}
+    std::string error() const {
+        if (!reader_.error().empty()) return reader_.error();
+        if (too_large_) return "larger than " + std::to_string(summary_max_bytes >> 20) + " MiB";
+        return {};
+    }
+
+  protected:
+    int_type underflow() override {
+        if (too_large_) return traits_type::eof();
+        std::string_view bytes = reader_.read_some();
+        total_ += bytes.size();
+        if (bytes.empty() || total_ > summary_max_bytes) {
+            too_large_ = total_ > summary_max_bytes;
+            return traits_type::eof();
+        }
+        char* data = const_cast<char*>(bytes.data());
+        setg(data, data, data + bytes.size());
+        return traits_type::to_int_type(*data);
+    }
+
+  private:
+    LineReader& reader_;
+    std::size_t total_ = 0;
+    bool too_large_ = false;
+};
+
 // Reads and merges summaries; prints the error and returns nullopt on the first problem.
 std::optional<Summary> read_summaries(const std::vector<std::string>& paths) {
     std::optional<Summary> merged;
@@ -1003,12 +1036,18 @@ std::optional<Summary> read_summaries(const std::vector<std::string>& paths) {
         const std::string name = display_name(path);
         std::string error;
         std::unique_ptr<LineReader> reader = LineReader::open(path, 64, error);
-        std::string text;
-        if (!reader || !reader->read_rest(text, summary_max_bytes)) {
-            print_error(name + ": " + (reader ? reader->error() : error));
+        if (!reader) {
+            print_error(name + ": " + error);
             return std::nullopt;
         }
-        auto parsed = summary_from_json(text);
+        SummaryBuffer buffer(*reader);
+        std::istream stream(&buffer);
+        auto parsed = summary_from_json(stream);
+        // A read failure cuts the document short: say why rather than "not valid JSON".
+        if (!buffer.error().empty()) {
+            print_error(name + ": " + buffer.error());
+            return std::nullopt;
+        }
         if (auto* message = std::get_if<std::string>(&parsed)) {
             print_error(name + ": " + *message);
             return std::nullopt;
@@ -1091,7 +1130,7 @@ ExitCode run_aggregate(const AggregateConfig& config) {
 
     ExitCode written = write_output(config.output_path, [&](OutputSink& sink) {
         if (config.json_summary) {
-            sink.append(summary_to_json(summary));
+            write_summary_json(summary, [&](std::string_view piece) { sink.append(piece); });
             return;
         }
         const ReportOptions& options = config.report_options;
@@ -1107,8 +1146,9 @@ ExitCode run_aggregate(const AggregateConfig& config) {
 ExitCode run_merge(const MergeConfig& config) {
     std::optional<Summary> merged = read_summaries(config.inputs);
     if (!merged) return ExitCode::usage;
-    return write_output(config.output_path,
-                        [&](OutputSink& sink) { sink.append(summary_to_json(*merged)); });
+    return write_output(config.output_path, [&](OutputSink& sink) {
+        write_summary_json(*merged, [&](std::string_view piece) { sink.append(piece); });
+    });
 }
 
 }  // namespace logsift

@@ -9,7 +9,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include "logsift/downloads.hpp"
@@ -121,12 +120,6 @@ class Aggregator {
     bool last_known_ = false;
 };
 
-// The JSON summary: {"logsift_summary": 1, "settings": {...}, "lines": {...},
-// "downloads": [...], "sources": [...]}. to_json is deterministic (byte-identical for equal
-// summaries).
-std::string summary_to_json(const Summary& summary);
-// Rejects anything that is not a summary this version wrote: message says what and where.
-std::variant<Summary, std::string> summary_from_json(std::string_view text);
 // Names the first setting that differs, or returns empty.
 std::string settings_mismatch(const SummarySettings& a, const SummarySettings& b);
 

@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "logsift/aggregate.hpp"
+#include "logsift/summary_json.hpp"
 #include "logsift/sketch.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

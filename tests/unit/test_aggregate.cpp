@@ -1,11 +1,16 @@
 // Unit tests for summaries: merging is exact for counts and gives the same JSON bytes in any
-// order, rows only one side has move across whole, and JSON round-trips.
+// order, rows only one side has move across whole, and JSON round-trips, written and read as a
+// stream.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <variant>
 
 #include "logsift/aggregate.hpp"
+#include "logsift/summary_json.hpp"
 
 using namespace logsift;
 
@@ -86,4 +91,89 @@ TEST_CASE("merging reports counts that would overflow") {
     Summary b = summary_of(0, 1, 1, 1);
     b.periods.at("2026-10-08").sources[network].find("10.0.0.0/24")->requests = UINT64_MAX;
     CHECK(a.merge(std::move(b)) == "source counts overflow");
+}
+
+TEST_CASE("the JSON summary is written in bounded pieces and escapes values as nlohmann does") {
+    Summary summary = summary_of(0, 3000, 3, 2);
+    // Values that need escaping or are not UTF-8: quote, backslash, control bytes, DEL, a cut
+    // UTF-8 sequence and a valid one. nlohmann::json's own dump is the reference.
+    const std::string odd = std::string("/a\"b\\c\x01\x1f\x7f\xff\xe2\x82 \xc3\xa9", 15);
+    const std::string quoted = "/x\"y\\z";  // printable ASCII that still needs escaping
+    PeriodSummary& day = summary.periods.at("2026-10-08");
+    for (const std::string& value : {odd, quoted}) {
+        day.downloads.try_emplace(value).first->requests = 1;
+        day.sources[static_cast<std::size_t>(Dimension::agent)].try_emplace(value).first->requests =
+            1;
+    }
+
+    std::string whole;
+    std::size_t pieces = 0, largest = 0;
+    write_summary_json(summary, [&](std::string_view piece) {
+        ++pieces;
+        largest = std::max(largest, piece.size());
+        whole += piece;
+    });
+    CHECK(whole == summary_to_json(summary));
+    CHECK(pieces > 1);
+    CHECK(largest < 80 << 10);  // 64 KiB plus at most one row
+
+    const nlohmann::json document = nlohmann::json::parse(whole);
+    for (const std::string& value : {odd, quoted}) {
+        const std::string escaped =
+            nlohmann::json(value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        CHECK(whole.find("\"resource\":" + escaped) != std::string::npos);
+        CHECK(whole.find("\"value\":" + escaped) != std::string::npos);
+    }
+    // The same document as nlohmann writes it from its own reading of the output.
+    CHECK(nlohmann::ordered_json::parse(whole).dump(-1, ' ', false,
+                                                    nlohmann::json::error_handler_t::replace) +
+              "\n" ==
+          whole);
+    CHECK(document["sources"].size() == 3002);
+}
+
+TEST_CASE("the JSON summary reads from a stream, in any key order, as the document says") {
+    const Summary summary = summary_of(0, 40, 3, 2);
+    const std::string json = summary_to_json(summary);
+
+    std::istringstream stream(json);
+    auto streamed = summary_from_json(stream);
+    REQUIRE(std::holds_alternative<Summary>(streamed));
+    CHECK(summary_to_json(std::get<Summary>(streamed)) == json);
+
+    // Keys sorted (as jq -S or nlohmann::json write them): rows come before the version.
+    const std::string sorted = nlohmann::json::parse(json).dump();
+    REQUIRE(sorted.find("\"downloads\"") < sorted.find("\"logsift_summary\""));
+    auto reordered = summary_from_json(sorted);
+    REQUIRE(std::holds_alternative<Summary>(reordered));
+    CHECK(summary_to_json(std::get<Summary>(reordered)) == json);
+
+    // A repeated key keeps its last value, as in a JSON document: the first, bad list of
+    // sources does not count.
+    nlohmann::ordered_json document = nlohmann::ordered_json::parse(json);
+    std::string twice = document.dump();
+    twice.insert(twice.find("\"sources\""),
+                 "\"sources\":[{\"period\":\"x\",\"dimension\":\"nonsense\"}],");
+    auto repeated = summary_from_json(twice);
+    REQUIRE(std::holds_alternative<Summary>(repeated));
+    CHECK(summary_to_json(std::get<Summary>(repeated)) == json);
+
+    // A bad row early and a cut-off end: the syntax error is what is reported.
+    document["sources"][0]["requests"] = -1;
+    std::string bad_row = document.dump();
+    auto content = summary_from_json(bad_row);
+    REQUIRE(std::holds_alternative<std::string>(content));
+    CHECK(std::get<std::string>(content) ==
+          "sources[0]: \"requests\" must be a whole number from 0 to 2^64-1");
+    auto cut = summary_from_json(std::string_view(bad_row).substr(0, bad_row.size() - 10));
+    REQUIRE(std::holds_alternative<std::string>(cut));
+    CHECK(std::get<std::string>(cut) == "not valid JSON");
+
+    // The version is checked before any row, wherever it stands.
+    nlohmann::json newer = nlohmann::json::parse(bad_row);
+    newer["logsift_summary"] = 2;
+    auto version = summary_from_json(newer.dump());
+    REQUIRE(std::holds_alternative<std::string>(version));
+    CHECK(std::get<std::string>(version) ==
+          "unsupported summary version (this logsift reads version 1)");
 }

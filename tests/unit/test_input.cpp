@@ -400,6 +400,32 @@ TEST_CASE("peek returns whole lines and next() still sees every line") {
     }
 }
 
+TEST_CASE("read_some hands over every byte in order, lines or not, after a peek") {
+    // One long line with no newline (as a JSON summary is), in every codec.
+    std::string text;
+    for (int i = 0; i < 300000; ++i)
+        text += std::to_string(i) + ',';
+    for (Codec codec : {Codec::plain, Codec::gzip, Codec::bzip2, Codec::xz, Codec::zstd}) {
+        CAPTURE(codec_name(codec));
+        std::string error;
+        auto reader =
+            LineReader::from_bytes(codec == Codec::plain ? text : compress(codec, text), 64, error);
+        REQUIRE(reader);
+        CHECK(reader->peek(1000) == "");  // the line is overlong for next(), not for read_some
+        std::string got;
+        std::size_t calls = 0;
+        for (std::string_view bytes = reader->read_some(); !bytes.empty();
+             bytes = reader->read_some()) {
+            got += bytes;
+            ++calls;
+        }
+        CHECK(got == text);
+        CHECK(calls > 1);
+        CHECK(reader->error() == "");
+        CHECK(reader->bytes_read() == text.size());
+    }
+}
+
 TEST_CASE("damaged compressed data: lines before the damage, then an error") {
     const std::string text = numbered_lines(300000);  // larger than the buffer once inflated
     const std::string gzip = compress(Codec::gzip, text);
