@@ -161,6 +161,13 @@ void Aggregator::add(const Record& record) {
     ++summary_.lines_parsed;
     PeriodSummary& rows = period_rows(record);
 
+    // The network table is the large one (a row per network seen): its slot and row are
+    // fetched while the other dimensions are counted, and it is counted last.
+    auto& networks = rows.sources[static_cast<std::size_t>(Dimension::network)];
+    const std::uint64_t network_hash =
+        record.network.empty() ? 0 : StringMap<SourceCounts>::hash_of(record.network);
+    if (!record.network.empty()) networks.prefetch_slot(network_hash);
+
     // One client: the network and the software it ran, as far as the log can tell them apart.
     constexpr std::string_view separator("\0", 1);
     const std::uint64_t client = stable_hash(join(
@@ -189,8 +196,8 @@ void Aggregator::add(const Record& record) {
         }
         if (!own) add_source(rows, Dimension::referrer_host, record.referrer_host, client);
     }
-    if (!record.network.empty()) add_source(rows, Dimension::network, record.network, client);
     if (!record.country.empty()) add_source(rows, Dimension::country, record.country, client);
+    if (!record.network.empty()) networks.prefetch_row(network_hash);
     if (!record.agent.empty()) {
         const std::string_view agent =
             record.agent_version.empty() ? record.agent
@@ -203,6 +210,11 @@ void Aggregator::add(const Record& record) {
     if (record.status) {
         char status_class[3] = {static_cast<char>('0' + *record.status / 100 % 10), 'x', 'x'};
         add_source(rows, Dimension::status_class, {status_class, 3}, client);
+    }
+    if (!record.network.empty()) {
+        SourceCounts& row = *networks.try_emplace_hashed(record.network, network_hash).first;
+        ++row.requests;
+        row.clients.add(client);
     }
 }
 

@@ -99,7 +99,28 @@ class StringMap {
     // Adds a row made from args unless key has one; returns the row and whether it is new.
     template <typename... Args>
     std::pair<Value*, bool> try_emplace(std::string_view key, Args&&... args) {
-        const std::uint64_t hash = Hash{}(key);
+        return try_emplace_hashed(key, Hash{}(key), std::forward<Args>(args)...);
+    }
+
+    // The hash try_emplace_hashed wants.
+    static std::uint64_t hash_of(std::string_view key) { return Hash{}(key); }
+    // A lookup in a large table waits on two cache misses, its slot and then its row. A caller
+    // with other work to do meanwhile starts loading the slot first, later the row it names,
+    // and then looks up with the same hash.
+    void prefetch_slot(std::uint64_t hash) const {
+        if (!slots_.empty()) __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
+    }
+    void prefetch_row(std::uint64_t hash) const {
+        if (slots_.empty()) return;
+        const Slot slot = slots_[hash & (slots_.size() - 1)];
+        const auto ref = static_cast<std::uint32_t>(slot);
+        if (ref != empty_ref && static_cast<std::uint32_t>(slot >> 32) == hash >> 32) {
+            __builtin_prefetch(row_at(ref));
+        }
+    }
+    template <typename... Args>
+    std::pair<Value*, bool> try_emplace_hashed(std::string_view key, std::uint64_t hash,
+                                               Args&&... args) {
         if (Value* found = lookup(key, hash)) return {found, false};
         if ((size_ + 1) * 4 > slots_.size() * 3) grow();
         const std::uint32_t ref = place_row(key.size());
