@@ -1,6 +1,6 @@
-// Unit tests for StringMap: lookups through colliding hashes, growth past many slot doublings
-// and chunk sizes, insertion-order iteration, rows that never move, and ownership (copies,
-// moves, clear) of rows whose values own memory.
+// Unit tests for StringMap: lookups through colliding hashes (also with the hash computed
+// first), growth past many slot doublings and chunk sizes, insertion-order iteration, rows that
+// never move, and ownership (copies, moves, clear) of rows whose values own memory.
 #include <doctest/doctest.h>
 
 #include <map>
@@ -68,6 +68,27 @@ TEST_CASE("keys with colliding hashes are told apart by their bytes") {
     auto [row, added] = same.try_emplace(key_for(7), -1);
     CHECK_FALSE(added);
     CHECK(*row == 7);
+}
+
+TEST_CASE("a lookup with the hash computed first, after prefetches, is the same lookup") {
+    StringMap<int, TwoBitHash> map;
+    map.prefetch_slot(0);  // an empty table has no slots to fetch
+    map.prefetch_row(0);
+    const std::size_t count = 1500;
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::string key = key_for(i);
+        const std::uint64_t hash = StringMap<int, TwoBitHash>::hash_of(key);
+        map.prefetch_slot(hash);
+        map.prefetch_row(hash);
+        CHECK(map.try_emplace_hashed(key, hash, static_cast<int>(i)).second);
+    }
+    check_keys(map, count);
+    for (std::size_t i = 0; i < count; i += 7) {
+        const std::string key = key_for(i);
+        auto [row, added] = map.try_emplace_hashed(key, map.hash_of(key), -1);
+        CHECK_FALSE(added);
+        CHECK(*row == static_cast<int>(i));
+    }
 }
 
 TEST_CASE("keys of equal length that differ in one byte are different keys") {
