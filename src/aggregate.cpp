@@ -146,23 +146,24 @@ std::optional<DownloadMatch> Aggregator::match_download(std::string_view resourc
                          resource.substr(cached.version_at, cached.version_size)};
 }
 
-void Aggregator::add_source(PeriodSummary& rows, Dimension dimension, std::string_view value,
-                            std::uint64_t client) {
+SourceCounts& Aggregator::source_row(PeriodSummary& rows, Dimension dimension,
+                                     std::string_view value) {
     auto index = static_cast<std::size_t>(dimension);
     SourceCounts*& last = last_[index];
     if (!last || !StringMap<SourceCounts>::has_key(*last, value)) {
         last = rows.sources[index].try_emplace(value).first;
     }
-    ++last->requests;
-    last->clients.add(client);
+    return *last;
 }
 
 void Aggregator::add(const Record& record) {
     ++summary_.lines_parsed;
     PeriodSummary& rows = period_rows(record);
 
-    // The network table is the large one (a row per network seen): its slot and row are
-    // fetched while the other dimensions are counted, and it is counted last.
+    // A line is counted in several rows, and the large ones (a row per network; the
+    // distinct-client registers of every agent and country) are mostly out of cache: each is
+    // located and its memory requested first, and counted once the others are on their way.
+    // The network row takes two steps (its slot, then its row).
     auto& networks = rows.sources[static_cast<std::size_t>(Dimension::network)];
     const std::uint64_t network_hash =
         record.network.empty() ? 0 : StringMap<SourceCounts>::hash_of(record.network);
@@ -172,6 +173,34 @@ void Aggregator::add(const Record& record) {
     constexpr std::string_view separator("\0", 1);
     const std::uint64_t client = stable_hash(join(
         client_key_, {record.network, separator, record.agent, separator, record.agent_version}));
+
+    std::array<SourceCounts*, dimension_count> counted{};
+    auto locate = [&](Dimension dimension, std::string_view value) {
+        SourceCounts& row = source_row(rows, dimension, value);
+        row.clients.prefetch(client);
+        counted[static_cast<std::size_t>(dimension)] = &row;
+    };
+    if (!record.referrer_host.empty()) {
+        bool own = equals_ignoring_case(record.referrer_host, record.vhost);
+        for (const std::string& host : site_hosts_) {
+            own = own || equals_ignoring_case(record.referrer_host, host);
+        }
+        if (!own) locate(Dimension::referrer_host, record.referrer_host);
+    }
+    if (!record.country.empty()) locate(Dimension::country, record.country);
+    if (!record.network.empty()) networks.prefetch_row(network_hash);
+    if (!record.agent.empty()) {
+        locate(Dimension::agent, record.agent_version.empty()
+                                     ? record.agent
+                                     : join(agent_, {record.agent, " ", record.agent_version}));
+    }
+    if (!record.agent_class.empty()) locate(Dimension::agent_class, record.agent_class);
+    char status_class[3] = {};
+    if (record.status) {
+        status_class[0] = static_cast<char>('0' + *record.status / 100 % 10);
+        status_class[1] = status_class[2] = 'x';
+        locate(Dimension::status_class, {status_class, 3});
+    }
 
     bool download_status = record.status && (*record.status == 200 || *record.status == 206);
     bool counted_agent = summary_.settings.include_bots || record.agent_class != "bot";
@@ -189,27 +218,10 @@ void Aggregator::add(const Record& record) {
         }
     }
 
-    if (!record.referrer_host.empty()) {
-        bool own = equals_ignoring_case(record.referrer_host, record.vhost);
-        for (const std::string& host : site_hosts_) {
-            own = own || equals_ignoring_case(record.referrer_host, host);
-        }
-        if (!own) add_source(rows, Dimension::referrer_host, record.referrer_host, client);
-    }
-    if (!record.country.empty()) add_source(rows, Dimension::country, record.country, client);
-    if (!record.network.empty()) networks.prefetch_row(network_hash);
-    if (!record.agent.empty()) {
-        const std::string_view agent =
-            record.agent_version.empty() ? record.agent
-                                         : join(agent_, {record.agent, " ", record.agent_version});
-        add_source(rows, Dimension::agent, agent, client);
-    }
-    if (!record.agent_class.empty()) {
-        add_source(rows, Dimension::agent_class, record.agent_class, client);
-    }
-    if (record.status) {
-        char status_class[3] = {static_cast<char>('0' + *record.status / 100 % 10), 'x', 'x'};
-        add_source(rows, Dimension::status_class, {status_class, 3}, client);
+    for (SourceCounts* row : counted) {
+        if (!row) continue;
+        ++row->requests;
+        row->clients.add(client);
     }
     if (!record.network.empty()) {
         SourceCounts& row = *networks.try_emplace_hashed(record.network, network_hash).first;

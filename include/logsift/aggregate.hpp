@@ -93,8 +93,7 @@ class Aggregator {
   private:
     PeriodSummary& period_rows(const Record& record);
     std::optional<DownloadMatch> match_download(std::string_view resource);
-    void add_source(PeriodSummary& rows, Dimension dimension, std::string_view value,
-                    std::uint64_t client);
+    SourceCounts& source_row(PeriodSummary& rows, Dimension dimension, std::string_view value);
 
     const DownloadRules& rules_;
     std::vector<std::string> site_hosts_;

@@ -39,6 +39,19 @@ class DistinctCounter {
             add_sparse_or_exact(hash);
         }
     }
+    // Starts loading what add(hash) will read: the register, or the middle of the sorted set
+    // where its search starts. A row's registers are 4 KiB, and a line adds its client to
+    // several rows' counters, most of them out of cache; loading them side by side overlaps
+    // the misses.
+    void prefetch(std::uint64_t hash) const {
+        if (kind_ == Kind::dense) {
+            __builtin_prefetch(dense_->data() + register_index(hash));
+        } else if (kind_ == Kind::sparse) {
+            __builtin_prefetch(pairs_ + size_ / 2);
+        } else if (size_ > inline_capacity) {
+            __builtin_prefetch(hashes_ + size_ / 2);
+        }
+    }
     void merge(const DistinctCounter& other);
     // Exact while exact; otherwise the HyperLogLog estimate (with the small-range correction).
     std::uint64_t estimate() const;
