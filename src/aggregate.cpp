@@ -87,6 +87,16 @@ std::optional<std::string> Summary::merge(Summary&& other) {
     return std::nullopt;
 }
 
+std::size_t Summary::row_count() const {
+    std::size_t rows = 0;
+    for (const auto& [label, period] : periods) {
+        rows += period.downloads.size();
+        for (const auto& table : period.sources)
+            rows += table.size();
+    }
+    return rows;
+}
+
 Aggregator::Aggregator(const SummarySettings& settings, const DownloadRules& rules,
                        std::vector<std::string> site_hosts)
     : rules_(rules), site_hosts_(std::move(site_hosts)) {

@@ -78,6 +78,8 @@ struct Summary {
     // count would overflow. Rows only other has are moved, not copied: merging the per-thread
     // summaries at the end of a run must not double their memory.
     std::optional<std::string> merge(Summary&& other);
+    // Rows of every period and table: what the summary's memory mostly grows with.
+    std::size_t row_count() const;
 };
 
 // Builds a Summary from records. One per thread; merge them at the end.
@@ -89,6 +91,7 @@ class Aggregator {
     void add(const Record& record);
     // The rows counted so far; the aggregator is empty afterwards.
     Summary take_summary();
+    std::size_t row_count() const { return summary_.row_count(); }
 
   private:
     PeriodSummary& period_rows(const Record& record);

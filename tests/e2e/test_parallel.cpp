@@ -2,6 +2,8 @@
 // the same counts, the same first bad lines, the same summaries.
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "harness.hpp"
 
 using namespace e2e;
@@ -124,4 +126,36 @@ TEST_CASE("parallel: a generated log of several chunks with bad lines matches --
     CHECK(warnings(numbered_sequential.err) == warnings(numbered_parallel.err));
     CHECK(numbered_parallel.err.find("generated.log.gz: line 20012: line is longer") !=
           std::string::npos);
+}
+
+TEST_CASE("parallel: workers that hand their rows over mid-run still give the same summary") {
+    // 200 000 networks, more than three workers hold before they hand their rows over, each
+    // seen again later with another agent, so rows meet in the shared summary from several
+    // hand-overs and their distinct-client sets merge.
+    TempDir dir;
+    std::string path = (dir / "networks.log").string();
+    std::string log;
+    const char* agents[] = {"curl/8.0", "Wget/1.21",
+                            "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) "
+                            "Gecko/20100101 Firefox/120.0"};
+    for (int round = 0; round < 2; ++round) {
+        for (int i = 0; i < 200000; ++i) {
+            log += std::to_string(11 + i / 65536) + '.' + std::to_string(i / 256 % 256) + '.' +
+                   std::to_string(i % 256) + ".7 - - [08/Oct/2026:1" + std::to_string(round) +
+                   ":00:00 +0000] \"GET /releases/tool-1." + std::to_string(i % 3) +
+                   ".tar.gz HTTP/1.1\" 200 100 \"-\" \"" + agents[(i + round) % 3] + "\"\n";
+        }
+    }
+    write_file(path, log);
+    check_same({"summary", "--no-geoip", "--output-format", "json"}, path);
+    const nlohmann::json summary = nlohmann::json::parse(
+        logsift({"summary", "--no-geoip", "--output-format", "json", "--threads", "3", path}).out);
+    std::size_t networks = 0, seen_twice = 0;
+    for (const auto& row : summary["sources"]) {
+        if (row["dimension"] != "network") continue;
+        ++networks;
+        if (row["requests"] == 2) ++seen_twice;
+    }
+    CHECK(networks == 200000);
+    CHECK(seen_twice == networks);
 }
