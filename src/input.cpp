@@ -522,23 +522,6 @@ LineReader::LineReader(std::unique_ptr<ByteSource> source, Codec codec, std::siz
 
 LineReader::~LineReader() = default;
 
-bool LineReader::read_rest(std::string& out, std::size_t limit) {
-    out.append(buffer_.get() + begin_, end_ - begin_);
-    begin_ = end_ = 0;
-    while (!eof_) {
-        if (out.size() > limit) break;
-        if (!fill()) break;
-        out.append(buffer_.get(), end_);
-        begin_ = end_ = 0;
-    }
-    if (!error_.empty()) return false;
-    if (out.size() > limit) {
-        error_ = "larger than " + std::to_string(limit >> 20) + " MiB";
-        return false;
-    }
-    return true;
-}
-
 std::string_view LineReader::read_some() {
     if (begin_ == end_ && !fill()) return {};
     const std::string_view bytes(buffer_.get() + begin_, end_ - begin_);

@@ -75,12 +75,9 @@ class LineReader {
     // the view is valid until the next call.
     std::string_view peek(std::size_t max_bytes);
 
-    // Appends everything not yet consumed to out, for whole documents such as JSON summaries.
-    // False when reading fails (error() says why) or the input exceeds limit bytes.
-    bool read_rest(std::string& out, std::size_t limit);
     // The next bytes not yet consumed, whatever lines they hold, reading more when none are
-    // buffered; empty at end of input or when reading fails (error() says why). For documents
-    // parsed as a stream. The view is valid until the next call.
+    // buffered; empty at end of input or when reading fails (error() says why). For whole
+    // documents such as JSON summaries, parsed as a stream. Valid until the next call.
     std::string_view read_some();
 
     // For live inputs (pipes, FIFOs, terminals): called before each read that may wait, so
