@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstring>
 #include <initializer_list>
-#include <limits>
 
 namespace logsift {
 namespace {

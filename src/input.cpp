@@ -517,7 +517,7 @@ LineReader::LineReader(std::unique_ptr<ByteSource> source, Codec codec, std::siz
     // Room for a whole line of max_line bytes plus "\r\n" besides a full block, so a block read
     // always fits behind a pending partial line.
     base_capacity_ = capacity_ = block_size + max_line_ + 2;
-    buffer_ = std::make_unique<char[]>(capacity_);
+    buffer_ = std::make_unique_for_overwrite<char[]>(capacity_);
 }
 
 LineReader::~LineReader() = default;
@@ -550,7 +550,7 @@ std::string_view LineReader::take_lines(std::size_t max_bytes, std::uint64_t& li
 }
 
 void LineReader::move_to_buffer(std::size_t capacity) {
-    auto buffer = std::make_unique<char[]>(capacity);
+    auto buffer = std::make_unique_for_overwrite<char[]>(capacity);
     std::memcpy(buffer.get(), buffer_.get() + begin_, end_ - begin_);
     end_ -= begin_;
     begin_ = 0;

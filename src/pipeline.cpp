@@ -859,8 +859,7 @@ class AggregateWorker final : public ChunkWorker {
 
     // Handing over costs a merge of every row and their building again from nothing, so it
     // waits until the worker's own rows would be worth the memory: about 10 MiB of them, a
-    // bound however many lines it takes (on 5M lines of the bench log, a row bound instead of
-    // every 32 chunks: 2.5 -> 2.4 s, 70 -> 76 MiB).
+    // bound however many lines the worker takes.
     static constexpr std::size_t handover_rows = std::size_t{1} << 16;
     Aggregator aggregator_;
     SharedSummary& shared_;
