@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <initializer_list>
+#include <utility>
 
 namespace logsift {
 namespace {
@@ -246,6 +247,40 @@ Summary Aggregator::take_summary() {
     current_ = nullptr;
     last_ = {};
     last_known_ = false;
+    return taken;
+}
+
+Summary Aggregator::take_largest_tables(std::size_t keep_rows) {
+    struct Table {
+        std::size_t rows;
+        PeriodSummary* period;
+        std::string_view label;
+        int index;  // a dimension, or -1 for the downloads
+    };
+    std::vector<Table> tables;
+    for (auto& [label, period] : summary_.periods) {
+        tables.push_back({period.downloads.size(), &period, label, -1});
+        for (std::size_t index = 0; index < dimension_count; ++index)
+            tables.push_back({period.sources[index].size(), &period, label, int(index)});
+    }
+    std::size_t rows = summary_.row_count();
+    std::sort(tables.begin(), tables.end(),
+              [](const Table& a, const Table& b) { return a.rows > b.rows; });
+
+    Summary taken;
+    taken.settings = summary_.settings;
+    taken.lines_parsed = std::exchange(summary_.lines_parsed, 0);
+    for (const Table& table : tables) {
+        if (rows <= keep_rows) break;
+        rows -= table.rows;
+        PeriodSummary& to = taken.periods[std::string(table.label)];
+        if (table.index < 0) {
+            to.downloads = std::exchange(table.period->downloads, {});
+        } else {
+            to.sources[table.index] = std::exchange(table.period->sources[table.index], {});
+            if (table.period == current_) last_[table.index] = nullptr;
+        }
+    }
     return taken;
 }
 

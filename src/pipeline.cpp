@@ -848,18 +848,18 @@ class AggregateWorker final : public ChunkWorker {
     void begin(std::string&) override {}
     void add(const Record& record) override { aggregator_.add(record); }
     void end() override {
-        if (aggregator_.row_count() >= handover_rows) hand_over();
+        if (aggregator_.row_count() >= handover_rows)
+            shared_.merge(aggregator_.take_largest_tables(handover_rows / 8));
     }
     // The last rows go over on the worker's thread: the first worker to run out of chunks
     // merges while the other still counts.
-    void finish() override { hand_over(); }
+    void finish() override { shared_.merge(aggregator_.take_summary()); }
 
   private:
-    void hand_over() { shared_.merge(aggregator_.take_summary()); }
-
-    // Handing over costs a merge of every row and their building again from nothing, so it
+    // Handing over costs a merge of the rows and their building again from nothing, so it
     // waits until the worker's own rows would be worth the memory: about 10 MiB of them, a
-    // bound however many lines the worker takes.
+    // bound however many lines the worker takes. The small tables stay: see
+    // take_largest_tables.
     static constexpr std::size_t handover_rows = std::size_t{1} << 16;
     Aggregator aggregator_;
     SharedSummary& shared_;

@@ -91,6 +91,10 @@ class Aggregator {
     void add(const Record& record);
     // The rows counted so far; the aggregator is empty afterwards.
     Summary take_summary();
+    // The largest tables, until at most keep_rows rows are left here. What stays is mostly the
+    // small tables (agents, countries, status classes): few rows, but the sketches of their
+    // many clients, which would otherwise be built again after every hand-over.
+    Summary take_largest_tables(std::size_t keep_rows);
     std::size_t row_count() const { return summary_.row_count(); }
 
   private:

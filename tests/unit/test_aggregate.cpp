@@ -4,10 +4,12 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "logsift/aggregate.hpp"
 #include "logsift/summary_json.hpp"
@@ -71,6 +73,55 @@ TEST_CASE("summaries merge exactly and to the same bytes in either order") {
         CHECK(download.bytes == 7000);
         CHECK(download.clients.estimate() == 2);
         CHECK(ab.lines_read == 2 * 2000 + 5 * 3000);
+    }
+}
+
+TEST_CASE("an aggregator hands over its largest tables and counts on into what it keeps") {
+    auto loaded = DownloadRules::load(std::string(LOGSIFT_PATTERNS_DIR) + "/downloads");
+    REQUIRE(std::holds_alternative<std::unique_ptr<DownloadRules>>(loaded));
+    const DownloadRules& rules = *std::get<std::unique_ptr<DownloadRules>>(loaded);
+    const std::string agents[] = {"curl", "Wget", "Firefox"};
+    std::vector<std::string> networks;
+    for (int i = 0; i < 3000; ++i)
+        networks.push_back("10." + std::to_string(i / 256) + "." + std::to_string(i % 256) +
+                           ".0/24");
+
+    // keep_rows 0 hands over every table, the current period's small ones too, whose rows the
+    // aggregator had remembered as the last ones counted.
+    for (std::size_t keep_rows : {std::size_t{0}, std::size_t{100}}) {
+        CAPTURE(keep_rows);
+        const SummarySettings settings;
+        Aggregator whole(settings, rules, {}), parted(settings, rules, {});
+        Summary handed;
+        handed.settings = settings;
+        for (int i = 0; i < 9000; ++i) {
+            Record record;
+            record.network = networks[static_cast<std::size_t>(i % 3000)];
+            record.method = "GET";
+            record.resource = i % 5 == 0 ? "/releases/tool-1.0.tar.gz" : "/";
+            record.status = 200;
+            record.bytes = 100;
+            record.agent = agents[i % 3];
+            record.agent_version = "1";
+            record.agent_class = "browser";
+            record.country = i % 2 == 0 ? "DE" : "FR";
+            record.logged_time = Timestamp{1'790'000'000 + i, 0};  // all on one day
+            whole.add(record);
+            parted.add(record);
+            if (i % 2000 != 1999) continue;
+            Summary taken = parted.take_largest_tables(keep_rows);
+            CHECK(parted.row_count() <= keep_rows);
+            const PeriodSummary& day = taken.periods.begin()->second;
+            CHECK(day.sources[network].size() == 2000);  // the networks since the last take
+            const bool agents_taken =
+                !day.sources[static_cast<std::size_t>(Dimension::agent)].empty();
+            CHECK(agents_taken == (keep_rows == 0));
+            // A copy: the taken rows are freed here, so counting on into them would be lost.
+            REQUIRE_FALSE(handed.merge(Summary(taken)));
+        }
+        REQUIRE_FALSE(handed.merge(parted.take_summary()));
+        CHECK(handed.lines_parsed == 9000);
+        CHECK(summary_to_json(handed) == summary_to_json(whole.take_summary()));
     }
 }
 
