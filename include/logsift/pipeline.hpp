@@ -1,5 +1,4 @@
-// Pipeline: runs a subcommand from its built config: opens each input, picks its format,
-// scans, reduces, and hands each record on; counts and reports bad lines by number only.
+// Pipeline: runs a subcommand from its built config (the run itself: run.hpp).
 #pragma once
 
 #include "logsift/config.hpp"
@@ -8,17 +7,6 @@
 #include <string>
 
 namespace logsift {
-
-// Takes the records of one chunk of input on one worker thread at a time.
-class ChunkWorker {
-  public:
-    virtual ~ChunkWorker() = default;
-    virtual void begin(std::string& output) = 0;  // output: where this chunk's text goes
-    virtual void add(const Record& record) = 0;
-    virtual void end() = 0;
-    // Called on the worker's own thread once no chunk is left for it.
-    virtual void finish() {}
-};
 
 // Installs the signal dispositions a run needs: SIGPIPE ignored (a closed pipe is seen as
 // EPIPE and ends the run quietly), SIGINT ends the process with status 130.
