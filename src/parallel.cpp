@@ -32,12 +32,14 @@ struct Chunk {
     std::uint64_t first_line = 0;
     std::string text;                     // whole lines, each ending in '\n'
     std::vector<std::uint32_t> overlong;  // indexes of lines too long to copy (empty in text)
+    std::vector<Message> messages;        // said before the warnings about its lines
 };
 
 struct ChunkResult {
     std::uint64_t sequence = 0;
     std::string output;
     RunState state;
+    std::vector<Message> messages;
 };
 
 template <typename T>
@@ -124,14 +126,32 @@ void read_chunks(ParallelRun& run) {
     const InputConfig& config = run.config;
     std::uint64_t sequence = 0;
     std::uint64_t lines_read = 0;
+    // What the reader has to say goes with the next chunk it ships, or alone in an empty one.
+    std::vector<Message> pending;
+    const Say say = [&](Message message) { pending.push_back(std::move(message)); };
+    auto ship = [&](Chunk& chunk) {
+        if (!run.slots.acquire(run.stop)) return false;
+        chunk.sequence = sequence++;
+        chunk.messages = std::move(pending);
+        pending.clear();
+        run.chunks.push(std::move(chunk));
+        return true;
+    };
+    auto ship_pending = [&](const std::string& name) {
+        if (pending.empty()) return;
+        Chunk said;
+        said.name = &name;
+        ship(said);
+    };
     for (std::size_t index = 0; index < config.inputs.size() && !run.stop; ++index) {
         const std::string& name = run.names[index];
         std::string open_error;
         std::unique_ptr<LineReader> reader =
             LineReader::open(config.inputs[index], config.max_line, open_error);
         if (!reader) {
-            print_error(name + ": " + open_error);
+            say({Message::Kind::error, name + ": " + open_error});
             run.input_failed = true;
+            ship_pending(name);
             continue;
         }
         Chunk chunk;
@@ -142,12 +162,6 @@ void read_chunks(ParallelRun& run) {
             chunk.first_line = first_line;
             chunk.text.reserve(chunk_bytes + config.max_line + 2);
         };
-        auto ship = [&]() {
-            if (!run.slots.acquire(run.stop)) return false;
-            chunk.sequence = sequence++;
-            run.chunks.push(std::move(chunk));
-            return true;
-        };
         start_chunk(1);
         std::uint32_t in_chunk = 0;
         auto add_overlong = [&](const ScanError&) {
@@ -155,14 +169,16 @@ void read_chunks(ParallelRun& run) {
             chunk.text.push_back('\n');
             return true;
         };
-        auto chosen = choose_format(config, *reader, name, line, nullptr, add_overlong, true);
+        auto chosen = choose_format(config, *reader, name, line, nullptr, add_overlong, say, true);
         if (auto* outcome = std::get_if<InputOutcome>(&chosen)) {
             if (*outcome == InputOutcome::stop_usage) {
                 run.usage_failed = true;
+                ship_pending(name);
                 break;
             }
-            print_error(name + ": " + reader->error());
+            say({Message::Kind::error, name + ": " + reader->error()});
             run.input_failed = true;
+            ship_pending(name);
             continue;
         }
         chunk.format = std::get<const LogFormat*>(chosen);
@@ -181,7 +197,7 @@ void read_chunks(ParallelRun& run) {
                 run.progress->update(reader->bytes_read(), lines_read, taken);
                 if (chunk.text.size() >= chunk_bytes) {
                     const std::uint64_t next_line = chunk.first_line + in_chunk;
-                    if (!ship()) break;
+                    if (!ship(chunk)) break;
                     start_chunk(next_line);
                     chunk.format = format;
                     in_chunk = 0;
@@ -201,18 +217,19 @@ void read_chunks(ParallelRun& run) {
             chunk.text.push_back('\n');
             ++in_chunk;
             if (chunk.text.size() >= chunk_bytes) {
-                if (!ship()) break;
+                if (!ship(chunk)) break;
                 start_chunk(line.number + 1);
                 chunk.format = format;
                 in_chunk = 0;
             }
             if (run.stop) break;
         }
-        if (in_chunk > 0 && !run.stop) ship();
+        if (in_chunk > 0 && !run.stop) ship(chunk);
         if (!reader->error().empty()) {
-            print_error(name + ": " + reader->error());
+            say({Message::Kind::error, name + ": " + reader->error()});
             run.input_failed = true;
         }
+        ship_pending(name);
     }
     run.chunk_count = sequence;
     run.reading_done = true;
@@ -239,7 +256,8 @@ void work_chunks(ParallelRun& run, ChunkWorker& worker) {
     while (std::optional<Chunk> chunk = run.chunks.pop()) {
         ChunkResult result;
         result.sequence = chunk->sequence;
-        if (!run.stop) {
+        result.messages = std::move(chunk->messages);
+        if (!run.stop && chunk->format) {
             if (!reducer || reducer_format != chunk->format) {
                 reducer.emplace(config.reduce, *chunk->format, agents.get());
                 reducer_format = chunk->format;
@@ -327,6 +345,8 @@ InputOutcome run_parallel(const InputConfig& config, const RecordFilter& filter,
             }
             for (auto it = waiting.find(next); it != waiting.end(); it = waiting.find(next)) {
                 ChunkResult& done = it->second;
+                for (Message& message : done.messages)
+                    say_now(std::move(message));
                 totals.lines += done.state.lines;
                 totals.parsed += done.state.parsed;
                 totals.skipped += done.state.skipped;

@@ -47,9 +47,18 @@ std::string detection_failure(const std::string& file, const Detection& detectio
     return message;
 }
 
+void say_now(Message message) {
+    if (message.kind == Message::Kind::error) {
+        print_error(message.text);
+    } else {
+        print_note(message.text);
+    }
+}
+
 std::variant<const LogFormat*, InputOutcome> choose_format(
     const InputConfig& config, LineReader& reader, const std::string& name, Line& line,
-    RunState* state, const std::function<bool(const ScanError&)>& count_bad, bool announce) {
+    RunState* state, const std::function<bool(const ScanError&)>& count_bad, const Say& say,
+    bool announce) {
     if (config.format) return &*config.format;
     // The sample must be able to hold a whole line of the longest kind allowed.
     const std::size_t window = std::max(detect_max_bytes, config.max_line + 2);
@@ -69,13 +78,13 @@ std::variant<const LogFormat*, InputOutcome> choose_format(
         return &config.presets.front().format;
     }
     if (!detection.clear()) {
-        print_error(detection_failure(name, detection));
+        say({Message::Kind::error, detection_failure(name, detection)});
         return InputOutcome::stop_usage;
     }
     if (config.verbose && announce) {
-        print_note(name + ": format " + detection.best()->name + " (" +
-                   std::to_string(detection.candidates.front().parsed) + " of " +
-                   std::to_string(detection.lines) + " sample lines parsed)");
+        say({Message::Kind::note, name + ": format " + detection.best()->name + " (" +
+                                      std::to_string(detection.candidates.front().parsed) + " of " +
+                                      std::to_string(detection.lines) + " sample lines parsed)"});
     }
     return &detection.best()->format;
 }
@@ -132,7 +141,7 @@ InputOutcome process_input(Run& run, const std::string& path,
     };
     const ScanError overlong{"line is longer than --max-line", config.max_line + 1};
 
-    auto chosen = choose_format(config, *reader, name, line, &state, count_bad, true);
+    auto chosen = choose_format(config, *reader, name, line, &state, count_bad, say_now, true);
     if (auto* outcome = std::get_if<InputOutcome>(&chosen)) {
         if (*outcome == InputOutcome::done) {
             print_error(name + ": " + reader->error());
@@ -180,7 +189,7 @@ std::optional<Timestamp> last_record_time(const InputConfig& config, const std::
     Line line;
     auto chosen = choose_format(
         config, *reader, display_name(path), line, nullptr, [](const ScanError&) { return true; },
-        false);
+        say_now, false);
     if (!std::holds_alternative<const LogFormat*>(chosen)) return std::nullopt;
     const LogFormat& format = *std::get<const LogFormat*>(chosen);
     ReduceOptions options = config.reduce;

@@ -80,12 +80,24 @@ std::string percent(std::size_t part, std::size_t whole);
 std::string bad_line_text(const std::string& file, std::uint64_t line, const ScanError& error);
 std::string detection_failure(const std::string& file, const Detection& detection);
 
+// What the run has to say about an input as a whole (not one of its lines), and where it goes:
+// straight to stderr, or, on the parallel path, along with the input's chunks, so that it comes
+// after the warnings about the inputs before it, as it does sequentially.
+struct Message {
+    enum class Kind { error, note } kind;
+    std::string text;
+};
+using Say = std::function<void(Message)>;
+void say_now(Message message);
+
 // Picks the format of one input: the configured one, or the preset that fits its first lines.
 // Overlong lines at the top cannot be sampled: they are counted through count_bad first, which
-// returns false to stop (--strict). state, when given, counts them as lines read.
+// returns false to stop (--strict). state, when given, counts them as lines read. say receives
+// why no preset fits and, when announce, the preset chosen.
 std::variant<const LogFormat*, InputOutcome> choose_format(
     const InputConfig& config, LineReader& reader, const std::string& name, Line& line,
-    RunState* state, const std::function<bool(const ScanError&)>& count_bad, bool announce);
+    RunState* state, const std::function<bool(const ScanError&)>& count_bad, const Say& say,
+    bool announce);
 
 // The size the progress line measures against: a plain file's; unknown for anything else,
 // since bytes_read() counts decoded bytes.

@@ -109,23 +109,38 @@ TEST_CASE("parallel: a generated log of several chunks with bad lines matches --
         logsift({"reduce", "--quiet", "--max-bad", "5", "--threads", "2", path, gz});
     CHECK(both_sequential.out == both_parallel.out);
     CHECK(both_sequential.out.size() > 2 * 1000000);
-    // The second input's bad lines are numbered from its own first line.
-    Result numbered_sequential = logsift(
-        {"reduce", "--verbose", "--max-bad", "100", "--threads", "1", "-o", "/dev/null", path, gz});
-    Result numbered_parallel = logsift(
-        {"reduce", "--verbose", "--max-bad", "100", "--threads", "2", "-o", "/dev/null", path, gz});
-    // (The note naming the second input's format may come earlier in parallel: the reader
-    // detects it while the first input's chunks are still being worked on.)
-    auto warnings = [](const std::string& err) {
-        std::string kept;
-        for (const std::string& line : split_lines(err)) {
-            if (line.find("warning: ") != std::string::npos) kept += line + "\n";
-        }
-        return kept;
+    // The second input's bad lines are numbered from its own first line, and what is said
+    // about an input as a whole (its format, that it cannot be read) comes after the warnings
+    // about the inputs before it, on both paths.
+    std::string cut = (dir / "cut.log.gz").string();
+    const std::string gz_bytes = read_file(gz);
+    write_file(cut, gz_bytes.substr(0, gz_bytes.size() / 2));
+    const std::string missing = (dir / "missing.log").string();
+    const std::vector<std::string> inputs = {path, missing, gz, cut};
+    auto verbose_run = [&](const char* threads) {
+        std::vector<std::string> args = {"reduce",    "--verbose", "--max-bad", "100",
+                                         "--threads", threads,     "-o",        "/dev/null"};
+        args.insert(args.end(), inputs.begin(), inputs.end());
+        return logsift(args);
     };
-    CHECK(warnings(numbered_sequential.err) == warnings(numbered_parallel.err));
-    CHECK(numbered_parallel.err.find("generated.log.gz: line 20012: line is longer") !=
-          std::string::npos);
+    Result numbered_sequential = verbose_run("1");
+    Result numbered_parallel = verbose_run("2");
+    CHECK(numbered_sequential.status == numbered_parallel.status);
+    CHECK(numbered_sequential.err == numbered_parallel.err);
+    const std::string& err = numbered_parallel.err;
+    CHECK(err.find("generated.log.gz: line 20012: line is longer") != std::string::npos);
+    const std::size_t first_input_last_warning = err.find("generated.log: line 39894: ");
+    const std::size_t missing_error = err.find("missing.log: ");
+    const std::size_t second_input_note = err.find("generated.log.gz: format ");
+    const std::size_t cut_note = err.find("cut.log.gz: format ");
+    const std::size_t cut_error = err.find("cut.log.gz: gzip data is truncated");
+    REQUIRE(first_input_last_warning != std::string::npos);
+    CHECK(first_input_last_warning < missing_error);
+    CHECK(missing_error < second_input_note);
+    CHECK(second_input_note < err.find("generated.log.gz: line 39894: "));
+    CHECK(err.find("generated.log.gz: line 39894: ") < cut_note);
+    CHECK(cut_note < cut_error);
+    CHECK(cut_error != std::string::npos);
 }
 
 TEST_CASE("parallel: workers that hand their rows over mid-run still give the same summary") {
