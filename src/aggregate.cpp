@@ -181,8 +181,11 @@ void Aggregator::add(const Record& record) {
 
     // One client: the network and the software it ran, as far as the log can tell them apart.
     constexpr std::string_view separator("\0", 1);
-    const std::uint64_t client = stable_hash(join(
-        client_key_, {record.network, separator, record.agent, separator, record.agent_version}));
+    const std::uint64_t client =
+        stable_hash(record.agent_client_part.empty()
+                        ? join(client_key_, {record.network, separator, record.agent, separator,
+                                             record.agent_version})
+                        : join(client_key_, {record.network, record.agent_client_part}));
 
     std::array<SourceCounts*, dimension_count> counted{};
     auto locate = [&](Dimension dimension, std::string_view value) {
@@ -200,9 +203,13 @@ void Aggregator::add(const Record& record) {
     if (!record.country.empty()) locate(Dimension::country, record.country);
     if (!record.network.empty()) networks.prefetch_row(network_hash);
     if (!record.agent.empty()) {
-        locate(Dimension::agent, record.agent_version.empty()
-                                     ? record.agent
-                                     : join(agent_, {record.agent, " ", record.agent_version}));
+        std::string_view agent = record.agent_with_version;
+        if (agent.empty()) {
+            agent = record.agent_version.empty()
+                        ? record.agent
+                        : join(agent_, {record.agent, " ", record.agent_version});
+        }
+        locate(Dimension::agent, agent);
     }
     if (!record.agent_class.empty()) locate(Dimension::agent_class, record.agent_class);
     char status_class[3] = {};

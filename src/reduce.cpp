@@ -240,6 +240,8 @@ std::optional<ScanError> Reducer::reduce(std::string_view line, const Fields& fi
         record.agent = agent.family;
         record.agent_version = agent.version;
         record.agent_class = agent_class_name(agent.agent_class);
+        record.agent_with_version = agent.with_version;
+        record.agent_client_part = agent.client_part;
     }
     return std::nullopt;
 }

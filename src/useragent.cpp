@@ -519,13 +519,16 @@ AgentParser::~AgentParser() = default;
 AgentInfo AgentParser::parse(std::string_view user_agent) const {
     // RE2 is linear, but linear in a megabyte times every candidate rule is seconds per agent.
     user_agent = user_agent.substr(0, max_agent_bytes);
+    AgentInfo info;
     if (user_agent.empty() || user_agent == "-") {
-        AgentInfo info;
         info.family = "Other";
-        return info;
+    } else {
+        int rule_index = -1;
+        info = impl_->parse_with(user_agent, rule_index);
     }
-    int rule_index = -1;
-    return impl_->parse_with(user_agent, rule_index);
+    info.with_version = info.version.empty() ? info.family : info.family + " " + info.version;
+    info.client_part.append(1, '\0').append(info.family).append(1, '\0').append(info.version);
+    return info;
 }
 
 AgentInfo AgentParser::parse_shared(std::string_view user_agent) const {

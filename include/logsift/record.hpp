@@ -56,6 +56,9 @@ struct Record {
     // Not columns: what filters and aggregates need besides them.
     std::optional<Timestamp> logged_time;  // as logged, before truncation
     bool client_selected = true;           // inside a --client network, judged on the full address
+    // AgentInfo's with_version and client_part, when the agent came from one.
+    std::string_view agent_with_version;
+    std::string_view agent_client_part;
 
     // For the text writers: the column as text (status and bytes as decimal, into scratch).
     // Inline: the writers ask for every column of every record.

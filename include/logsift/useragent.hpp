@@ -27,6 +27,11 @@ struct AgentInfo {
     std::string major, minor, patch;
     std::string version;  // major.minor.patch, stopping at the first missing part
     AgentClass agent_class = AgentClass::other;
+    // Made once per distinct agent rather than for every line: the agent row's value in
+    // summaries ("Firefox 120.0"), and the agent's part of the key that tells clients apart
+    // ("\0Firefox\0120.0").
+    std::string with_version;
+    std::string client_part;
 };
 
 using AgentRulesError = FileError;
