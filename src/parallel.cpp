@@ -32,7 +32,10 @@ struct Chunk {
     std::uint64_t first_line = 0;
     std::string text;                     // whole lines, each ending in '\n'
     std::vector<std::uint32_t> overlong;  // indexes of lines too long to copy (empty in text)
-    std::vector<Message> messages;        // said before the warnings about its lines
+    // Said before the warnings about its lines, but for the first few: overlong lines at the
+    // top of an input are met while its format is chosen, before the note naming it.
+    std::vector<Message> messages;
+    std::size_t bad_lines_before_messages = 0;
 };
 
 struct ChunkResult {
@@ -40,6 +43,7 @@ struct ChunkResult {
     std::string output;
     RunState state;
     std::vector<Message> messages;
+    std::size_t bad_lines_before_messages = 0;
 };
 
 template <typename T>
@@ -170,6 +174,7 @@ void read_chunks(ParallelRun& run) {
             return true;
         };
         auto chosen = choose_format(config, *reader, name, line, nullptr, add_overlong, say, true);
+        chunk.bad_lines_before_messages = chunk.overlong.size();
         if (auto* outcome = std::get_if<InputOutcome>(&chosen)) {
             if (*outcome == InputOutcome::stop_usage) {
                 run.usage_failed = true;
@@ -257,6 +262,7 @@ void work_chunks(ParallelRun& run, ChunkWorker& worker) {
         ChunkResult result;
         result.sequence = chunk->sequence;
         result.messages = std::move(chunk->messages);
+        result.bad_lines_before_messages = chunk->bad_lines_before_messages;
         if (!run.stop && chunk->format) {
             if (!reducer || reducer_format != chunk->format) {
                 reducer.emplace(config.reduce, *chunk->format, agents.get());
@@ -345,12 +351,17 @@ InputOutcome run_parallel(const InputConfig& config, const RecordFilter& filter,
             }
             for (auto it = waiting.find(next); it != waiting.end(); it = waiting.find(next)) {
                 ChunkResult& done = it->second;
-                for (Message& message : done.messages)
-                    say_now(std::move(message));
                 totals.lines += done.state.lines;
                 totals.parsed += done.state.parsed;
                 totals.skipped += done.state.skipped;
-                for (const BadLine& bad : done.state.first_bad) {
+                const std::vector<BadLine>& bad_lines = done.state.first_bad;
+                for (std::size_t i = 0; i <= bad_lines.size(); ++i) {
+                    if (i == std::min(done.bad_lines_before_messages, bad_lines.size())) {
+                        for (Message& message : done.messages)
+                            say_now(std::move(message));
+                    }
+                    if (i == bad_lines.size()) break;
+                    const BadLine& bad = bad_lines[i];
                     if (config.verbose) print_warning(bad_line_text(bad.file, bad.line, bad.error));
                     if (totals.first_bad.size() < bad_lines_listed) totals.first_bad.push_back(bad);
                 }

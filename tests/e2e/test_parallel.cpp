@@ -116,7 +116,10 @@ TEST_CASE("parallel: a generated log of several chunks with bad lines matches --
     const std::string gz_bytes = read_file(gz);
     write_file(cut, gz_bytes.substr(0, gz_bytes.size() / 2));
     const std::string missing = (dir / "missing.log").string();
-    const std::vector<std::string> inputs = {path, missing, gz, cut};
+    // Overlong lines at the top are met while the format is chosen, before its note.
+    const std::string top = (dir / "overlong-top.log").string();
+    write_file(top, std::string(70000, 'x') + "\n" + read_file(data("codecs/sample.log")));
+    const std::vector<std::string> inputs = {top, path, missing, gz, cut};
     auto verbose_run = [&](const char* threads) {
         std::vector<std::string> args = {"reduce",    "--verbose", "--max-bad", "100",
                                          "--threads", threads,     "-o",        "/dev/null"};
@@ -141,6 +144,7 @@ TEST_CASE("parallel: a generated log of several chunks with bad lines matches --
     CHECK(err.find("generated.log.gz: line 39894: ") < cut_note);
     CHECK(cut_note < cut_error);
     CHECK(cut_error != std::string::npos);
+    CHECK(err.find("overlong-top.log: line 1: ") < err.find("overlong-top.log: format "));
 }
 
 TEST_CASE("parallel: workers that hand their rows over mid-run still give the same summary") {
