@@ -125,6 +125,34 @@ TEST_CASE("an aggregator hands over its largest tables and counts on into what i
     }
 }
 
+TEST_CASE("an agent's keys made by the agent cache count as the ones an aggregator joins") {
+    auto loaded = DownloadRules::load(std::string(LOGSIFT_PATTERNS_DIR) + "/downloads");
+    REQUIRE(std::holds_alternative<std::unique_ptr<DownloadRules>>(loaded));
+    const DownloadRules& rules = *std::get<std::unique_ptr<DownloadRules>>(loaded);
+    const SummarySettings settings;
+    Aggregator joined(settings, rules, {}), given(settings, rules, {});
+    const char* versions[] = {"8.4.0", ""};  // with and without a version
+    for (int i = 0; i < 40; ++i) {
+        const std::string network = "10.0." + std::to_string(i) + ".0/24";
+        const std::string version = versions[i % 2];
+        Record record;
+        record.network = network;
+        record.method = "GET";
+        record.resource = "/";
+        record.status = 200;
+        record.agent = "curl";
+        record.agent_version = version;
+        record.agent_class = "tool";
+        joined.add(record);
+        const std::string with_version = version.empty() ? "curl" : "curl " + version;
+        const std::string client_part = std::string("\0curl\0", 6) + version;
+        record.agent_with_version = with_version;
+        record.agent_client_part = client_part;
+        given.add(record);
+    }
+    CHECK(summary_to_json(given.take_summary()) == summary_to_json(joined.take_summary()));
+}
+
 TEST_CASE("a summary's JSON reads back to the same summary") {
     const Summary summary = summary_of(0, 500, 130, 3);
     const std::string json = summary_to_json(summary);

@@ -174,6 +174,11 @@ TEST_CASE("useragent: known agents with logsift's rules") {
         CHECK(info.family == c.family);
         CHECK(info.version == c.version);
         CHECK(agent_class_name(info.agent_class) == agent_class_name(c.agent_class));
+        // The keys summaries count by, made once per agent.
+        const std::string family = c.family;
+        const std::string version = c.version;
+        CHECK(info.with_version == (version.empty() ? family : family + " " + version));
+        CHECK(info.client_part == std::string(1, '\0') + family + std::string(1, '\0') + version);
     }
     const AgentInfo apt = parser.parse("Debian APT-HTTP/1.3 (2.6.1)");
     CHECK(apt.major == "1");
