@@ -249,7 +249,8 @@ void DistinctCounter::update(std::uint32_t index, std::uint8_t rank) {
         return;
     }
     std::uint32_t* end = pairs_ + size_;
-    std::uint32_t* position = std::lower_bound(pairs_, end, pair_of(index, 0));
+    std::uint32_t* position =
+        find_place(pairs_, size_, pair_of(index, 0), index << (32 - precision));
     if (position != end && *position >> 8 == index) {
         if (rank > static_cast<std::uint8_t>(*position)) *position = pair_of(index, rank);
         return;
@@ -278,7 +279,7 @@ void DistinctCounter::update(std::uint64_t hash) {
 void DistinctCounter::add_exact(std::uint64_t hash) {
     std::uint64_t* data = exact_data();
     std::uint64_t* end = data + size_;
-    std::uint64_t* position = std::lower_bound(data, end, hash);
+    std::uint64_t* position = find_place(data, size_, hash, static_cast<std::uint32_t>(hash >> 32));
     if (position != end && *position == hash) return;
     if (size_ + 1 >= exact_limit) {
         promote(data, end);

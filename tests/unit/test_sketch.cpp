@@ -450,3 +450,30 @@ TEST_CASE("a HyperLogLog crossing the sparse limit by adding equals one made at 
         }
     }
 }
+
+TEST_CASE("sets stay sorted and exact when the hashes are not spread evenly") {
+    // The searches start where an evenly spread hash would be. These hashes are bunched at
+    // both ends and in the middle of the range, and added rising, falling and interleaved,
+    // each twice.
+    std::vector<std::uint64_t> bunched;
+    for (std::uint64_t i = 0; i < 40; ++i) {
+        bunched.push_back(i);
+        bunched.push_back(~std::uint64_t{0} - i);
+        bunched.push_back((std::uint64_t{1} << 63) + i);
+    }
+    std::vector<std::uint64_t> sorted = bunched;
+    std::sort(sorted.begin(), sorted.end());
+    std::vector<std::uint64_t> reversed(sorted.rbegin(), sorted.rend());
+    for (const std::vector<std::uint64_t>* order : {&bunched, &sorted, &reversed}) {
+        DistinctCounter counter = counter_of(*order);
+        for (std::uint64_t hash : *order)
+            counter.add(hash);
+        CHECK(counter.serialize() == exact_text(sorted));
+        CHECK(counter.estimate() == sorted.size());
+    }
+    // A sparse HyperLogLog whose registers are all in the lowest tenth, filled from the top.
+    const std::vector<std::uint64_t> low = hashes_in_registers(400);
+    const std::vector<std::uint64_t> falling(low.rbegin(), low.rend());
+    CHECK(counter_of(falling).serialize() == registers_text(low));
+    CHECK(counter_of(falling) == counter_of(low));
+}
