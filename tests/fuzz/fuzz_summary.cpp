@@ -10,8 +10,8 @@
 #include <variant>
 
 #include "logsift/aggregate.hpp"
-#include "logsift/summary_json.hpp"
 #include "logsift/sketch.hpp"
+#include "logsift/summary_json.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view text(reinterpret_cast<const char*>(data), size);
