@@ -814,10 +814,16 @@ std::optional<ScanError> LogFormat::scan(std::string_view line, Fields& fields) 
         std::string_view text(begin + pos, end - pos);
 
         if (field.pair) {
-            std::size_t question = text.find('?');
-            if (question == npos) question = text.size();
-            fields.value[static_cast<std::size_t>(field.kind)] = text.substr(0, question);
-            fields.value[static_cast<std::size_t>(field.query_kind)] = text.substr(question);
+            // Cut by hand: substr is a call that takes text's address, which kept text on the
+            // stack for every field, to be stored from there by a 16-byte load of two 8-byte
+            // stores, which the CPU cannot forward (perf saw a stall there).
+            const auto* question =
+                static_cast<const char*>(std::memchr(text.data(), '?', text.size()));
+            const std::size_t path_size =
+                question ? static_cast<std::size_t>(question - text.data()) : text.size();
+            fields.value[static_cast<std::size_t>(field.kind)] = {text.data(), path_size};
+            fields.value[static_cast<std::size_t>(field.query_kind)] = {text.data() + path_size,
+                                                                        text.size() - path_size};
         } else {
             if (field.kind == FieldKind::status && !is_status(text)) {
                 return ScanError{"status is not a number", pos + 1};
