@@ -8,6 +8,8 @@
 #include <initializer_list>
 #include <utility>
 
+#include "logsift/useragent.hpp"
+
 namespace logsift {
 namespace {
 
@@ -179,13 +181,16 @@ void Aggregator::add(const Record& record) {
         record.network.empty() ? 0 : StringMap<SourceCounts>::hash_of(record.network);
     if (!record.network.empty()) networks.prefetch_slot(network_hash);
 
+    // The agent's keys come made by the agent cache; a record made otherwise gets them here.
+    std::string_view agent_row = record.agent_with_version;
+    std::string_view agent_part = record.agent_client_part;
+    if (agent_part.empty()) {
+        make_agent_keys(record.agent, record.agent_version, agent_, agent_part_);
+        agent_row = agent_;
+        agent_part = agent_part_;
+    }
     // One client: the network and the software it ran, as far as the log can tell them apart.
-    constexpr std::string_view separator("\0", 1);
-    const std::uint64_t client =
-        stable_hash(record.agent_client_part.empty()
-                        ? join(client_key_, {record.network, separator, record.agent, separator,
-                                             record.agent_version})
-                        : join(client_key_, {record.network, record.agent_client_part}));
+    const std::uint64_t client = stable_hash(join(client_key_, {record.network, agent_part}));
 
     std::array<SourceCounts*, dimension_count> counted{};
     auto locate = [&](Dimension dimension, std::string_view value) {
@@ -202,15 +207,7 @@ void Aggregator::add(const Record& record) {
     }
     if (!record.country.empty()) locate(Dimension::country, record.country);
     if (!record.network.empty()) networks.prefetch_row(network_hash);
-    if (!record.agent.empty()) {
-        std::string_view agent = record.agent_with_version;
-        if (agent.empty()) {
-            agent = record.agent_version.empty()
-                        ? record.agent
-                        : join(agent_, {record.agent, " ", record.agent_version});
-        }
-        locate(Dimension::agent, agent);
-    }
+    if (!record.agent.empty()) locate(Dimension::agent, agent_row);
     if (!record.agent_class.empty()) locate(Dimension::agent_class, record.agent_class);
     char status_class[3] = {};
     if (record.status) {

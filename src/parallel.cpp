@@ -355,16 +355,23 @@ InputOutcome run_parallel(const InputConfig& config, const RecordFilter& filter,
                 totals.parsed += done.state.parsed;
                 totals.skipped += done.state.skipped;
                 const std::vector<BadLine>& bad_lines = done.state.first_bad;
-                for (std::size_t i = 0; i <= bad_lines.size(); ++i) {
-                    if (i == std::min(done.bad_lines_before_messages, bad_lines.size())) {
-                        for (Message& message : done.messages)
-                            say_now(std::move(message));
+                auto take_bad_lines = [&](std::size_t from, std::size_t to) {
+                    for (std::size_t i = from; i < to; ++i) {
+                        const BadLine& bad = bad_lines[i];
+                        if (config.verbose) {
+                            print_warning(bad_line_text(bad.file, bad.line, bad.error));
+                        }
+                        if (totals.first_bad.size() < bad_lines_listed) {
+                            totals.first_bad.push_back(bad);
+                        }
                     }
-                    if (i == bad_lines.size()) break;
-                    const BadLine& bad = bad_lines[i];
-                    if (config.verbose) print_warning(bad_line_text(bad.file, bad.line, bad.error));
-                    if (totals.first_bad.size() < bad_lines_listed) totals.first_bad.push_back(bad);
-                }
+                };
+                const std::size_t before =
+                    std::min(done.bad_lines_before_messages, bad_lines.size());
+                take_bad_lines(0, before);
+                for (Message& message : done.messages)
+                    say_now(std::move(message));
+                take_bad_lines(before, bad_lines.size());
                 commit(done.output);
                 waiting.erase(it);
                 ++next;

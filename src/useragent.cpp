@@ -516,6 +516,13 @@ std::variant<std::unique_ptr<AgentParser>, AgentRulesError> AgentParser::load(
 AgentParser::AgentParser(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 AgentParser::~AgentParser() = default;
 
+void make_agent_keys(std::string_view family, std::string_view version, std::string& with_version,
+                     std::string& client_part) {
+    with_version.assign(family);
+    if (!version.empty()) with_version.append(1, ' ').append(version);
+    client_part.assign(1, '\0').append(family).append(1, '\0').append(version);
+}
+
 AgentInfo AgentParser::parse(std::string_view user_agent) const {
     // RE2 is linear, but linear in a megabyte times every candidate rule is seconds per agent.
     user_agent = user_agent.substr(0, max_agent_bytes);
@@ -526,8 +533,7 @@ AgentInfo AgentParser::parse(std::string_view user_agent) const {
         int rule_index = -1;
         info = impl_->parse_with(user_agent, rule_index);
     }
-    info.with_version = info.version.empty() ? info.family : info.family + " " + info.version;
-    info.client_part.append(1, '\0').append(info.family).append(1, '\0').append(info.version);
+    make_agent_keys(info.family, info.version, info.with_version, info.client_part);
     return info;
 }
 

@@ -118,7 +118,8 @@ class Aggregator {
     };
     StringMap<CachedMatch> download_cache_;
     std::string client_key_;  // reused for every record: no allocation once warm
-    std::string agent_;
+    std::string agent_;       // the agent's keys, for records that come without them
+    std::string agent_part_;
     // The hour bucket of the last record, which nearly every next record shares: periods are
     // whole hours in every offset in use, so the hour decides the period.
     std::int64_t last_bucket_ = INT64_MIN;

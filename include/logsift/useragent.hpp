@@ -34,6 +34,12 @@ struct AgentInfo {
     std::string client_part;
 };
 
+// The keys summaries count an agent by: its row's value ("Firefox 120.0", or the family alone
+// when there is no version) and its part of the key that tells clients apart
+// ("\0Firefox\0120.0"). Into the strings given, which keep their memory from call to call.
+void make_agent_keys(std::string_view family, std::string_view version, std::string& with_version,
+                     std::string& client_part);
+
 using AgentRulesError = FileError;
 
 class AgentParser {
