@@ -86,6 +86,11 @@ std::optional<std::string> Summary::merge(Summary&& other) {
         }
     }
     other.periods.clear();
+    for (auto& [table, runs] : other.spilled) {
+        std::vector<SpillRun>& ours = spilled[table];
+        ours.insert(ours.end(), runs.begin(), runs.end());
+    }
+    other.spilled.clear();
     return std::nullopt;
 }
 
@@ -97,6 +102,148 @@ std::size_t Summary::row_count() const {
             rows += table.size();
     }
     return rows;
+}
+
+namespace {
+
+// A spilled source row: the value's size and bytes, the requests, the clients' raw state.
+void encode_source_row(std::string& out, std::string_view value, const SourceCounts& row) {
+    out.clear();
+    const auto size = static_cast<std::uint32_t>(value.size());
+    out.append(reinterpret_cast<const char*>(&size), sizeof size);
+    out.append(value);
+    out.append(reinterpret_cast<const char*>(&row.requests), sizeof row.requests);
+    row.clients.append_raw(out);
+}
+
+// A run's reader and the row it is at.
+struct SpilledRows {
+    RunReader reader;
+    std::string_view value;
+    SourceCounts row;
+
+    bool next() {
+        std::string_view record;
+        if (!reader.next(record)) return false;
+        std::uint32_t size = 0;
+        if (record.size() < sizeof size) throw SpillError("temporary rows are damaged");
+        std::memcpy(&size, record.data(), sizeof size);
+        record.remove_prefix(sizeof size);
+        if (record.size() < std::size_t{size} + sizeof row.requests) {
+            throw SpillError("temporary rows are damaged");
+        }
+        value = record.substr(0, size);
+        std::memcpy(&row.requests, record.data() + size, sizeof row.requests);
+        record.remove_prefix(size + sizeof row.requests);
+        std::optional<DistinctCounter> clients = DistinctCounter::read_raw(record);
+        if (!clients || !record.empty()) throw SpillError("temporary rows are damaged");
+        row.clients = std::move(*clients);
+        return true;
+    }
+};
+
+}  // namespace
+
+void Summary::spill_largest_tables(const std::shared_ptr<SpillFile>& file, std::size_t keep_rows) {
+    struct Table {
+        std::size_t rows;
+        const std::string* label;
+        std::size_t index;
+    };
+    std::vector<Table> tables;
+    for (auto& [label, period] : periods) {
+        for (std::size_t index = 0; index < dimension_count; ++index)
+            tables.push_back({period.sources[index].size(), &label, index});
+    }
+    std::sort(tables.begin(), tables.end(),
+              [](const Table& a, const Table& b) { return a.rows > b.rows; });
+    std::size_t rows = row_count();
+    std::string record;
+    for (const Table& table : tables) {
+        if (rows <= keep_rows || table.rows == 0) break;
+        StringMap<SourceCounts>& source = periods.find(*table.label)->second.sources[table.index];
+        RunWriter writer(file);
+        for (const auto& [value, row] : sorted_rows(source)) {
+            encode_source_row(record, value, *row);
+            writer.add(record);
+        }
+        spilled[{*table.label, Dimension(table.index)}].push_back(writer.finish());
+        source.clear();
+        rows -= table.rows;
+    }
+}
+
+void Summary::for_each_source_row(std::string_view period, Dimension dimension,
+                                  const SourceRowVisitor& visit) const {
+    const auto index = static_cast<std::size_t>(dimension);
+    std::vector<std::pair<std::string_view, const SourceCounts*>> in_memory;
+    if (auto found = periods.find(period); found != periods.end()) {
+        in_memory = sorted_rows(found->second.sources[index]);
+    }
+    const auto runs = spilled.find(std::pair(std::string(period), dimension));
+    if (runs == spilled.end()) {
+        for (const auto& [value, row] : in_memory)
+            visit(value, *row);
+        return;
+    }
+
+    // A merge of the runs and the rows in memory (the last source), by value. The runs'
+    // buffers share about a MiB.
+    std::vector<SpilledRows> sources;
+    sources.reserve(runs->second.size());
+    const std::size_t buffer_bytes =
+        std::max<std::size_t>(std::size_t{4} << 10, (std::size_t{1} << 20) / runs->second.size());
+    for (const SpillRun& run : runs->second) {
+        sources.push_back({RunReader(run, buffer_bytes), {}, {}});
+    }
+    const std::size_t memory = sources.size();
+    std::size_t memory_at = 0;
+    auto value_of = [&](std::size_t source) {
+        return source == memory ? in_memory[memory_at].first : sources[source].value;
+    };
+    auto row_of = [&](std::size_t source) -> const SourceCounts& {
+        return source == memory ? *in_memory[memory_at].second : sources[source].row;
+    };
+    auto advance = [&](std::size_t source) {
+        return source == memory ? ++memory_at < in_memory.size() : sources[source].next();
+    };
+    // A min-heap of sources by their current value.
+    auto later = [&](std::size_t a, std::size_t b) { return value_of(a) > value_of(b); };
+    std::vector<std::size_t> heap;
+    for (std::size_t source = 0; source < memory; ++source) {
+        if (sources[source].next()) heap.push_back(source);
+    }
+    if (!in_memory.empty()) heap.push_back(memory);
+    std::make_heap(heap.begin(), heap.end(), later);
+
+    std::vector<std::size_t> same;
+    SourceCounts merged;
+    while (!heap.empty()) {
+        same.clear();
+        const std::size_t first = heap.front();
+        do {
+            std::pop_heap(heap.begin(), heap.end(), later);
+            same.push_back(heap.back());
+            heap.pop_back();
+        } while (!heap.empty() && value_of(heap.front()) == value_of(first));
+        if (same.size() == 1) {
+            visit(value_of(first), row_of(first));
+        } else {
+            // Counts from one log's lines: they cannot overflow.
+            merged = row_of(first);
+            for (std::size_t i = 1; i < same.size(); ++i) {
+                merged.requests += row_of(same[i]).requests;
+                merged.clients.merge(row_of(same[i]).clients);
+            }
+            visit(value_of(first), merged);
+        }
+        for (std::size_t source : same) {
+            if (advance(source)) {
+                heap.push_back(source);
+                std::push_heap(heap.begin(), heap.end(), later);
+            }
+        }
+    }
 }
 
 Aggregator::Aggregator(const SummarySettings& settings, const DownloadRules& rules,

@@ -376,6 +376,8 @@ std::variant<AggregateConfig, ConfigError> build_aggregate_config(
     }
     report.top = options.top;
     report.min_clients = options.min_clients;
+    config.rows_in_memory = options.rows_in_memory == 0 ? SIZE_MAX : options.rows_in_memory;
+    report.rows_in_memory = config.rows_in_memory;
     report.header = options.header;
 
     std::string format = options.output_format;

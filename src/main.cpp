@@ -132,6 +132,11 @@ void add_aggregate_options(CLI::App& command, logsift::AggregateCliOptions& opti
                     "Fold rows with fewer distinct clients into one (other) row, and drop "
                     "that too when it stays below: k-anonymity for published tables")
         ->capture_default_str();
+    command
+        .add_option("--rows-in-memory", options.rows_in_memory,
+                    "Keep about this many source rows in memory; past it, sorted runs of them "
+                    "go to an unnamed file in $TMPDIR, merged back at the end; 0 keeps all")
+        ->capture_default_str();
     command.add_option("--output-format", options.output_format,
                        "table, tsv, csv or json (default: table on a terminal, tsv otherwise)");
     command.add_flag("--header", options.header, "Write a header row (tsv, csv)");

@@ -8,12 +8,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <istream>
 #include <mutex>
 #include <string>
+#include <variant>
 
 #include "logsift/inplace.hpp"
 #include "logsift/input.hpp"
@@ -81,44 +83,99 @@ class ReduceWorker final : public ChunkWorker {
     std::unique_ptr<RecordWriter> writer_;
 };
 
-// The rows every worker has handed over so far.
-struct SharedSummary {
-    std::mutex mutex;
-    Summary summary;
-    std::optional<std::string> overflow;
+// What the workers have handed over so far: rows merged in memory, and runs of rows in
+// temporary files. With spilling on, a worker's hand-over goes to a run of its own, sorted and
+// written on its thread and never merged into a table of every network: a run's memory then
+// does not grow with the networks in its logs. Past rows_in_memory, the merged rows go too.
+class SharedSummary {
+  public:
+    SharedSummary(const SummarySettings& settings, std::size_t rows_in_memory)
+        : rows_in_memory_(rows_in_memory) {
+        summary_.settings = settings;
+    }
+
+    // Rows a worker counts before it hands them over.
+    std::size_t handover_rows() const { return std::min(rows_in_memory_, std::size_t{1} << 16); }
+
+    // On the worker's thread, with a temporary file of the worker's own.
+    void hand_over(Summary&& part, std::shared_ptr<SpillFile>& file) {
+        if (rows_in_memory_ != SIZE_MAX && !spill_failed_.load()) {
+            try {
+                if (!file) file = std::make_shared<SpillFile>();
+                part.spill_largest_tables(file, 0);
+            } catch (const SpillError& error) {
+                stop_spilling(error.what());
+            }
+        }
+        merge(std::move(part));
+    }
 
     void merge(Summary&& part) {
-        std::lock_guard lock(mutex);
-        if (overflow) return;
-        overflow = summary.merge(std::move(part));
+        std::lock_guard lock(mutex_);
+        if (overflow_) return;
+        overflow_ = summary_.merge(std::move(part));
+        if (spill_failed_.load() || summary_.row_count() <= rows_in_memory_) return;
+        try {
+            if (!file_) file_ = std::make_shared<SpillFile>();
+            summary_.spill_largest_tables(file_, rows_in_memory_ / 8);
+        } catch (const SpillError& error) {
+            spill_failed_ = true;
+            spill_error_ = error.what();
+        }
     }
+
+    // The summary once every worker is done, or the error that ended counting.
+    std::variant<Summary, std::string> finish() {
+        if (overflow_) return *overflow_;
+        if (spill_failed_) {
+            print_warning(spill_error_ + "; the rest of the run was counted in memory");
+        }
+        return std::move(summary_);
+    }
+    bool spill_failed() const { return spill_failed_.load(); }
+
+  private:
+    void stop_spilling(const std::string& error) {
+        std::lock_guard lock(mutex_);
+        if (!spill_failed_.exchange(true)) spill_error_ = error;
+    }
+
+    const std::size_t rows_in_memory_;
+    std::mutex mutex_;
+    Summary summary_;
+    std::optional<std::string> overflow_;
+    std::shared_ptr<SpillFile> file_;
+    // Why spilling stopped: the run goes on in memory, and warns at the end.
+    std::atomic<bool> spill_failed_{false};
+    std::string spill_error_;
 };
 
-// Each worker counts into its own Aggregator, without locks, and once it holds many rows moves
-// them into the shared summary: a summary's memory is mostly one row per network, so a log
-// with many networks then holds most rows once rather than once per worker.
+// Each worker counts into its own Aggregator, without locks, and hands its largest tables over
+// once it holds many rows: a summary's memory is mostly one row per network, and the workers'
+// tables would otherwise each grow to every network of the log.
 class AggregateWorker final : public ChunkWorker {
   public:
     AggregateWorker(const AggregateConfig& config, SharedSummary& shared)
         : aggregator_(config.settings, *config.rules, config.site_hosts), shared_(shared) {}
     void begin(std::string&) override {}
     void add(const Record& record) override { aggregator_.add(record); }
+    // Handing over costs the rows' building again from nothing, so it waits until the worker's
+    // own rows would be worth the memory: at most about 10 MiB of them. The small tables stay:
+    // see take_largest_tables.
     void end() override {
-        if (aggregator_.row_count() >= handover_rows)
-            shared_.merge(aggregator_.take_largest_tables(handover_rows / 8));
+        const std::size_t rows = shared_.handover_rows();
+        if (aggregator_.row_count() >= rows) {
+            shared_.hand_over(aggregator_.take_largest_tables(rows / 8), spill_file_);
+        }
     }
     // The last rows go over on the worker's thread: the first worker to run out of chunks
     // merges while the other still counts.
     void finish() override { shared_.merge(aggregator_.take_summary()); }
 
   private:
-    // Handing over costs a merge of the rows and their building again from nothing, so it
-    // waits until the worker's own rows would be worth the memory: about 10 MiB of them, a
-    // bound however many lines the worker takes. The small tables stay: see
-    // take_largest_tables.
-    static constexpr std::size_t handover_rows = std::size_t{1} << 16;
     Aggregator aggregator_;
     SharedSummary& shared_;
+    std::shared_ptr<SpillFile> spill_file_;
 };
 
 // --in-place: each input is replaced by its own records, written through an InPlaceFile.
@@ -342,6 +399,9 @@ ExitCode write_output(const std::string& path, Write write) {
     } catch (const OutputError& error) {
         print_error((path.empty() ? std::string("<stdout>") : path) + ": " + error.reason);
         return ExitCode::input_error;
+    } catch (const SpillError& error) {
+        print_error(error.what());
+        return ExitCode::input_error;
     }
     return ExitCode::ok;
 }
@@ -351,17 +411,30 @@ ExitCode write_output(const std::string& path, Write write) {
 ExitCode run_aggregate(const AggregateConfig& config) {
     Summary summary;
     ExitCode status = ExitCode::ok;
+    bool spill_failed = false;
     if (!config.from.empty()) {
         std::optional<Summary> merged = read_summaries(config.from);
         if (!merged) return ExitCode::usage;
         summary = std::move(*merged);
     } else {
         Aggregator aggregator(config.settings, *config.rules, config.site_hosts);
+        SharedSummary shared(config.settings, config.rows_in_memory);
+        std::shared_ptr<SpillFile> spill_file;
         RunPlan plan;
-        plan.emit = [&](const Record& record) { aggregator.add(record); };
+        std::uint32_t since_check = 0;
+        plan.emit = [&](const Record& record) {
+            aggregator.add(record);
+            // As a worker hands over its rows, but looked at only now and then: counting the
+            // rows walks every table.
+            if (++since_check == 4096) {
+                since_check = 0;
+                const std::size_t rows = shared.handover_rows();
+                if (aggregator.row_count() >= rows) {
+                    shared.hand_over(aggregator.take_largest_tables(rows / 8), spill_file);
+                }
+            }
+        };
         std::vector<std::unique_ptr<ChunkWorker>> workers;
-        SharedSummary shared;
-        shared.summary.settings = config.settings;
         if (config.input.threads > 1 && !config.input.strict) {
             for (unsigned i = 0; i < config.input.threads; ++i) {
                 workers.push_back(std::make_unique<AggregateWorker>(config, shared));
@@ -373,11 +446,13 @@ ExitCode run_aggregate(const AggregateConfig& config) {
         status = run_inputs(config.input, plan, &totals);
         if (status == ExitCode::usage) return status;
         shared.merge(aggregator.take_summary());
-        if (shared.overflow) {
-            print_error(*shared.overflow);
+        std::variant<Summary, std::string> counted = shared.finish();
+        spill_failed = shared.spill_failed();
+        if (auto* error = std::get_if<std::string>(&counted)) {
+            print_error(*error);
             return ExitCode::input_error;
         }
-        summary = std::move(shared.summary);
+        summary = std::move(std::get<Summary>(counted));
         summary.lines_read = totals.lines;
         summary.lines_parsed = totals.parsed;
         // The workers' tables, merged and freed, leave free pages behind that glibc would keep
@@ -390,7 +465,9 @@ ExitCode run_aggregate(const AggregateConfig& config) {
             write_summary_json(summary, [&](std::string_view piece) { sink.append(piece); });
             return;
         }
-        const ReportOptions& options = config.report_options;
+        ReportOptions options = config.report_options;
+        // The report sorts in the same directory: warned once is enough.
+        if (spill_failed) options.rows_in_memory = SIZE_MAX;
         if (config.report != Report::sources) write_downloads_report(summary, options, sink);
         if (config.report == Report::summary && options.format != ReportFormat::json) {
             sink.append('\n');

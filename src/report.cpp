@@ -6,10 +6,13 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+
+#include "logsift/diag.hpp"
 
 namespace logsift {
 namespace {
@@ -56,18 +59,6 @@ struct Pending {
     std::string_view label() const { return key.front(); }
     const std::array<std::string_view, 2>& sort_key() const { return key; }
     std::uint64_t count() const { return requests; }
-};
-
-// A sources row, in a group that may hold a row per network: just the summary's row (whose key
-// it carries) and its estimate, 16 bytes.
-struct SourceLine {
-    const SourceCounts* row = nullptr;
-    std::uint64_t estimate = 0;
-
-    const DistinctCounter& clients() const { return row->clients; }
-    std::string_view label() const { return StringMap<SourceCounts>::key_of(*row); }
-    std::string_view sort_key() const { return label(); }
-    std::uint64_t count() const { return row->requests; }
 };
 
 // Folds rows under k clients into other (with fold), drops an other that is still under k,
@@ -185,6 +176,150 @@ Table downloads_table(const Summary& summary, const ReportOptions& options) {
     return table;
 }
 
+// The rows of one sources group in report order (clients, then requests, descending, then
+// value), however many there are: past rows_in_memory they are sorted into runs in a temporary
+// file and merged back, so that listing every network costs the memory of a few of them. With
+// --top, rows that cannot make the cut are dropped instead.
+class RankedRows {
+  public:
+    struct Row {
+        std::uint64_t clients = 0;
+        std::uint64_t requests = 0;
+        std::string_view value;
+    };
+
+    // spill_failed is shared by a report's groups: a directory that cannot take one run is
+    // warned about once, and the groups after it sort in memory.
+    RankedRows(std::size_t top, std::size_t rows_in_memory, bool& spill_failed)
+        : top_(top),
+          rows_in_memory_(std::max<std::size_t>(rows_in_memory, 1)),
+          spill_failed_(spill_failed) {}
+
+    void add(std::uint64_t clients, std::uint64_t requests, std::string_view value) {
+        if (entries_.size() >= rows_in_memory_ && !spill_failed_) make_room();
+        entries_.push_back(
+            {clients, requests, values_.size(), static_cast<std::uint32_t>(value.size())});
+        values_.append(value);
+    }
+
+    // Visits the rows in order, the first top of them with --top.
+    void visit(const std::function<void(const Row&)>& visit) {
+        sort_entries();
+        std::vector<RunReader> readers;
+        std::vector<Row> current;
+        readers.reserve(runs_.size());
+        for (const SpillRun& run : runs_) {
+            readers.emplace_back(run, std::max<std::size_t>(std::size_t{4} << 10,
+                                                            (std::size_t{1} << 20) / runs_.size()));
+        }
+        // The rows in memory are the last source.
+        const std::size_t memory = readers.size();
+        std::size_t memory_at = 0;
+        current.resize(memory + 1);
+        auto advance = [&](std::size_t source) {
+            if (source == memory) {
+                if (memory_at == entries_.size()) return false;
+                current[source] = row_of(entries_[memory_at++]);
+                return true;
+            }
+            std::string_view record;
+            if (!readers[source].next(record)) return false;
+            current[source] = decode(record);
+            return true;
+        };
+        auto later = [&](std::size_t a, std::size_t b) { return before(current[b], current[a]); };
+        std::vector<std::size_t> heap;
+        for (std::size_t source = 0; source <= memory; ++source) {
+            if (advance(source)) heap.push_back(source);
+        }
+        std::make_heap(heap.begin(), heap.end(), later);
+        for (std::size_t shown = 0; !heap.empty() && (top_ == 0 || shown < top_); ++shown) {
+            std::pop_heap(heap.begin(), heap.end(), later);
+            const std::size_t source = heap.back();
+            visit(current[source]);
+            if (advance(source)) {
+                std::push_heap(heap.begin(), heap.end(), later);
+            } else {
+                heap.pop_back();
+            }
+        }
+    }
+
+  private:
+    struct Entry {
+        std::uint64_t clients, requests;
+        std::size_t value_at;
+        std::uint32_t value_size;
+    };
+
+    static bool before(const Row& a, const Row& b) {
+        if (a.clients != b.clients) return a.clients > b.clients;
+        if (a.requests != b.requests) return a.requests > b.requests;
+        return a.value < b.value;
+    }
+    Row row_of(const Entry& entry) const {
+        return {entry.clients, entry.requests, {values_.data() + entry.value_at, entry.value_size}};
+    }
+    static Row decode(std::string_view record) {
+        Row row;
+        if (record.size() < sizeof row.clients + sizeof row.requests) {
+            throw SpillError("temporary rows are damaged");
+        }
+        std::memcpy(&row.clients, record.data(), sizeof row.clients);
+        std::memcpy(&row.requests, record.data() + sizeof row.clients, sizeof row.requests);
+        row.value = record.substr(sizeof row.clients + sizeof row.requests);
+        return row;
+    }
+    void sort_entries() {
+        std::sort(entries_.begin(), entries_.end(),
+                  [this](const Entry& a, const Entry& b) { return before(row_of(a), row_of(b)); });
+    }
+    void write_run() {
+        if (!file_) file_ = std::make_shared<SpillFile>();
+        RunWriter writer(file_);
+        std::string record;
+        for (const Entry& entry : entries_) {
+            const Row row = row_of(entry);
+            record.assign(reinterpret_cast<const char*>(&row.clients), sizeof row.clients);
+            record.append(reinterpret_cast<const char*>(&row.requests), sizeof row.requests);
+            record.append(row.value);
+            writer.add(record);
+        }
+        runs_.push_back(writer.finish());
+    }
+    // Keeps the top rows when that is all the report shows; otherwise moves the rows to a run.
+    void make_room() {
+        sort_entries();
+        std::string values;
+        if (top_ > 0 && top_ < rows_in_memory_) {
+            entries_.resize(top_);
+            for (Entry& entry : entries_) {
+                const Row row = row_of(entry);
+                entry.value_at = values.size();
+                values.append(row.value);
+            }
+        } else {
+            try {
+                write_run();
+            } catch (const SpillError& error) {
+                print_warning(std::string(error.what()) + "; the report was sorted in memory");
+                spill_failed_ = true;
+                return;
+            }
+            entries_.clear();
+        }
+        values_.swap(values);
+    }
+
+    std::size_t top_;
+    std::size_t rows_in_memory_;
+    bool& spill_failed_;
+    std::vector<Entry> entries_;
+    std::string values_;  // the entries' values, one after another
+    std::shared_ptr<SpillFile> file_;
+    std::vector<SpillRun> runs_;
+};
+
 Table sources_table(const Summary& summary, const ReportOptions& options) {
     Table table;
     table.header = {"period", "dimension", "value", "requests", "clients"};
@@ -199,38 +334,41 @@ Table sources_table(const Summary& summary, const ReportOptions& options) {
         for (std::size_t i = 0; i < dimension_count; ++i)
             dimensions.push_back(Dimension(i));
     }
-    // (period, dimension order) -> rows; each group's Pending rows exist only while it prints.
-    using Rows = StringMap<SourceCounts>;
-    using Groups = std::vector<std::pair<std::string_view, std::vector<const Rows*>>>;
-    auto groups = std::make_shared<Groups>();
-    for (const auto& [period, period_rows] : summary.periods) {
-        std::vector<const Rows*> tables;
-        for (Dimension dimension : dimensions)
-            tables.push_back(&period_rows.sources[static_cast<std::size_t>(dimension)]);
-        groups->emplace_back(period, std::move(tables));
-    }
-    table.lines = [groups, dimensions, &options](const LineVisitor& visit) {
+    // Each group's rows exist only while it prints: a group may hold a row per network, in
+    // memory or spilled.
+    table.lines = [&summary, dimensions, &options](const LineVisitor& visit) {
         Cells cells;
-        for (const auto& [period, tables] : *groups) {
-            for (std::size_t position = 0; position < tables.size(); ++position) {
-                std::vector<SourceLine> list;
-                list.reserve(tables[position]->size());
-                for (auto [value, row] : *tables[position])
-                    list.push_back({&row});
-                if (list.empty()) continue;
-                // (other) is a row of its own table, so that it has a key like the others.
-                StringMap<SourceCounts> folded;
-                SourceCounts& other = *folded.try_emplace(other_label).first;
-                auto fold = [&other](SourceLine&, const SourceLine& line) {
-                    other.requests += line.row->requests;
-                    other.clients.merge(line.row->clients);
-                };
-                for (const SourceLine& row :
-                     settle(std::move(list), SourceLine{&other}, fold, options)) {
-                    Number requests(row.count()), clients(row.estimate);
-                    cells.assign({period, dimension_name(dimensions[position]), row.label(),
-                                  requests.view, clients.view});
+        bool spill_failed = false;
+        for (const auto& [period, period_rows] : summary.periods) {
+            for (Dimension dimension : dimensions) {
+                RankedRows ranked(options.top, options.rows_in_memory, spill_failed);
+                SourceCounts other;
+                bool folded = false;
+                summary.for_each_source_row(
+                    period, dimension, [&](std::string_view value, const SourceCounts& row) {
+                        const std::uint64_t clients = row.clients.estimate();
+                        if (clients >= options.min_clients) {
+                            ranked.add(clients, row.requests, value);
+                            return;
+                        }
+                        other.requests += row.requests;
+                        other.clients.merge(row.clients);
+                        folded = true;
+                    });
+                std::size_t shown = 0;
+                auto print = [&](const RankedRows::Row& row) {
+                    Number requests(row.requests), clients(row.clients);
+                    cells.assign({period, dimension_name(dimension), row.value, requests.view,
+                                  clients.view});
                     visit(cells);
+                    ++shown;
+                };
+                ranked.visit(print);
+                // (other) closes its group whatever its size: it is not a value to rank.
+                const std::uint64_t other_clients = folded ? other.clients.estimate() : 0;
+                if (folded && other_clients >= options.min_clients &&
+                    (options.top == 0 || shown < options.top)) {
+                    print({other_clients, other.requests, other_label});
                 }
             }
         }

@@ -423,6 +423,59 @@ std::optional<DistinctCounter> DistinctCounter::deserialize(std::string_view tex
     return counter;
 }
 
+void DistinctCounter::append_raw(std::string& out) const {
+    const char header[] = {static_cast<char>(kind_)};
+    out.append(header, 1);
+    out.append(reinterpret_cast<const char*>(&size_), sizeof size_);
+    switch (kind_) {
+        case Kind::exact:
+            out.append(reinterpret_cast<const char*>(exact_data()), std::size_t{size_} * 8);
+            break;
+        case Kind::sparse:
+            out.append(reinterpret_cast<const char*>(pairs_), std::size_t{size_} * 4);
+            break;
+        case Kind::dense:
+            out.append(reinterpret_cast<const char*>(dense_->data()), dense_->size());
+            break;
+    }
+}
+
+std::optional<DistinctCounter> DistinctCounter::read_raw(std::string_view& bytes) {
+    std::uint32_t size = 0;
+    if (bytes.size() < 1 + sizeof size) return std::nullopt;
+    const auto kind = static_cast<Kind>(bytes[0]);
+    std::memcpy(&size, bytes.data() + 1, sizeof size);
+    const std::size_t body = kind == Kind::exact    ? std::size_t{size} * 8
+                             : kind == Kind::sparse ? std::size_t{size} * 4
+                                                    : register_count;
+    if (kind > Kind::dense || (kind == Kind::exact && size >= exact_limit) ||
+        (kind == Kind::sparse && (size == 0 || size > sparse_limit)) ||
+        bytes.size() - 1 - sizeof size < body) {
+        return std::nullopt;
+    }
+    const char* data = bytes.data() + 1 + sizeof size;
+    DistinctCounter counter;
+    counter.kind_ = kind;
+    counter.size_ = size;
+    switch (kind) {
+        case Kind::exact:
+            if (size > inline_capacity)
+                counter.hashes_ = allocate<std::uint64_t>(exact_capacity(size));
+            std::memcpy(counter.exact_data(), data, body);
+            break;
+        case Kind::sparse:
+            counter.pairs_ = allocate<std::uint32_t>(std::bit_ceil(size));
+            std::memcpy(counter.pairs_, data, body);
+            break;
+        case Kind::dense:
+            counter.dense_ = new Registers;
+            std::memcpy(counter.dense_->data(), data, body);
+            break;
+    }
+    bytes.remove_prefix(1 + sizeof size + body);
+    return counter;
+}
+
 bool DistinctCounter::operator==(const DistinctCounter& other) const {
     if (kind_ != other.kind_ || size_ != other.size_) return false;
     switch (kind_) {

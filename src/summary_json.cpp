@@ -75,16 +75,6 @@ class JsonOut {
     std::string buffer_;
 };
 
-template <typename Row>
-std::vector<std::pair<std::string_view, const Row*>> sorted_rows(const StringMap<Row>& table) {
-    std::vector<std::pair<std::string_view, const Row*>> rows;
-    rows.reserve(table.size());
-    for (auto [key, row] : table)
-        rows.emplace_back(key, &row);
-    std::sort(rows.begin(), rows.end());
-    return rows;
-}
-
 // --- reading ---------------------------------------------------------------------------------
 
 using nlohmann::json;
@@ -384,17 +374,17 @@ void write_summary_json(const Summary& summary,
     out.key("sources").raw("[");
     for (const auto& [label, rows] : summary.periods) {
         for (Dimension dimension : by_name) {
-            const auto& table = rows.sources[static_cast<std::size_t>(dimension)];
-            for (const auto& [value, row] : sorted_rows(table)) {
-                out.raw(first ? "{" : ",{");
-                first = false;
-                out.key("period", true).string(label);
-                out.key("dimension").string(dimension_name(dimension));
-                out.key("value").string(value);
-                out.key("requests").number(row->requests);
-                out.key("clients").string(row->clients.serialize()).raw("}");
-                out.end_row();
-            }
+            summary.for_each_source_row(
+                label, dimension, [&](std::string_view value, const SourceCounts& row) {
+                    out.raw(first ? "{" : ",{");
+                    first = false;
+                    out.key("period", true).string(label);
+                    out.key("dimension").string(dimension_name(dimension));
+                    out.key("value").string(value);
+                    out.key("requests").number(row.requests);
+                    out.key("clients").string(row.clients.serialize()).raw("}");
+                    out.end_row();
+                });
         }
     }
     out.raw("]}\n");

@@ -5,7 +5,9 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +17,7 @@
 #include "logsift/period.hpp"
 #include "logsift/record.hpp"
 #include "logsift/sketch.hpp"
+#include "logsift/spill.hpp"
 #include "logsift/string_map.hpp"
 #include "logsift/timestamp.hpp"
 
@@ -73,13 +76,26 @@ struct Summary {
     std::uint64_t lines_read = 0;
     std::uint64_t lines_parsed = 0;
     std::map<std::string, PeriodSummary, std::less<>> periods;  // by period label
+    // Source rows moved out of memory, by period and dimension: runs sorted by value (a value
+    // may be in several runs and in memory). Their period is in periods too.
+    std::map<std::pair<std::string, Dimension>, std::vector<SpillRun>> spilled;
 
     // Adds everything from other (same settings: the caller checks). Returns an error when a
     // count would overflow. Rows only other has are moved, not copied: merging the per-thread
     // summaries at the end of a run must not double their memory.
     std::optional<std::string> merge(Summary&& other);
-    // Rows of every period and table: what the summary's memory mostly grows with.
+    // Rows of every period and table in memory: what the summary's memory mostly grows with.
     std::size_t row_count() const;
+
+    // Moves the largest source tables to a run each in file until at most keep_rows rows are
+    // left in memory. Throws SpillError; a table is emptied only once its run is written, so
+    // nothing is lost.
+    void spill_largest_tables(const std::shared_ptr<SpillFile>& file, std::size_t keep_rows);
+    // Visits every row of one source table, in memory and spilled, in value order: each value
+    // once, with its counts from everywhere merged. Throws SpillError.
+    using SourceRowVisitor = std::function<void(std::string_view value, const SourceCounts&)>;
+    void for_each_source_row(std::string_view period, Dimension dimension,
+                             const SourceRowVisitor& visit) const;
 };
 
 // Builds a Summary from records. One per thread; merge them at the end.

@@ -81,6 +81,7 @@ struct AggregateCliOptions {
     std::vector<std::string> dimensions;
     std::size_t top = 0;
     std::uint64_t min_clients = 0;
+    std::size_t rows_in_memory = std::size_t{1} << 15;
     std::string output_format;  // empty: table on a terminal, else tsv
     bool header = false;
     std::string output;
@@ -138,6 +139,9 @@ struct AggregateConfig {
     SummarySettings settings;
     std::vector<std::string> site_hosts;
     ReportOptions report_options;
+    // Source rows a run keeps in memory before it moves the largest tables to a temporary
+    // file (spill.hpp); SIZE_MAX never does.
+    std::size_t rows_in_memory = SIZE_MAX;
     bool json_summary = false;  // summary --output-format json: the mergeable document
     std::string output_path;
 };

@@ -23,6 +23,9 @@ struct ReportOptions {
     std::uint64_t min_clients = 0;      // k: rows with fewer distinct clients fold into (other)
     std::vector<Dimension> dimensions;  // sources: which, in report order; empty means all
     bool header = false;                // tsv/csv: a header row (tables always have one)
+    // Sources rows of one group held in memory while sorting; past it, sorted runs go to a
+    // temporary file (spill.hpp).
+    std::size_t rows_in_memory = std::size_t{1} << 15;
 };
 
 // The row label that folded rows are reported under.

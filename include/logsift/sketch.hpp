@@ -63,6 +63,12 @@ class DistinctCounter {
     // register values out of range) with nullopt.
     std::string serialize() const;
     static std::optional<DistinctCounter> deserialize(std::string_view text);
+    // The state as it is in memory, for the temporary files of spilled rows (aggregate.hpp):
+    // read back by the process that wrote it, so not portable, and cheaper than the text form.
+    void append_raw(std::string& out) const;
+    // Reads what append_raw wrote at the start of bytes and moves bytes past it; nullopt when
+    // bytes does not start with a whole state.
+    static std::optional<DistinctCounter> read_raw(std::string_view& bytes);
 
     bool operator==(const DistinctCounter& other) const;
 

@@ -274,4 +274,17 @@ class StringMap {
     std::size_t size_ = 0;
 };
 
+// A table's rows sorted by key: the order summaries are written in, whatever order the rows
+// were counted in.
+template <typename Value, typename Hash>
+std::vector<std::pair<std::string_view, const Value*>> sorted_rows(
+    const StringMap<Value, Hash>& table) {
+    std::vector<std::pair<std::string_view, const Value*>> rows;
+    rows.reserve(table.size());
+    for (auto [key, row] : table)
+        rows.emplace_back(key, &row);
+    std::sort(rows.begin(), rows.end());
+    return rows;
+}
+
 }  // namespace logsift
