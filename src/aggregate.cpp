@@ -120,6 +120,7 @@ void encode_source_row(std::string& out, std::string_view value, const SourceCou
 struct SpilledRows {
     RunReader reader;
     std::string_view value;
+    KeyPrefix prefix;
     SourceCounts row;
 
     bool next() {
@@ -133,6 +134,7 @@ struct SpilledRows {
             throw SpillError("temporary rows are damaged");
         }
         value = record.substr(0, size);
+        prefix = KeyPrefix(value);
         std::memcpy(&row.requests, record.data() + size, sizeof row.requests);
         record.remove_prefix(size + sizeof row.requests);
         std::optional<DistinctCounter> clients = DistinctCounter::read_raw(record);
@@ -194,26 +196,38 @@ void Summary::for_each_source_row(std::string_view period, Dimension dimension,
     const std::size_t buffer_bytes =
         std::max<std::size_t>(std::size_t{4} << 10, (std::size_t{1} << 20) / runs->second.size());
     for (const SpillRun& run : runs->second) {
-        sources.push_back({RunReader(run, buffer_bytes), {}, {}});
+        sources.push_back({RunReader(run, buffer_bytes), {}, {}, {}});
     }
     const std::size_t memory = sources.size();
     std::size_t memory_at = 0;
+    KeyPrefix memory_prefix;
     auto value_of = [&](std::size_t source) {
         return source == memory ? in_memory[memory_at].first : sources[source].value;
+    };
+    auto prefix_of = [&](std::size_t source) -> const KeyPrefix& {
+        return source == memory ? memory_prefix : sources[source].prefix;
     };
     auto row_of = [&](std::size_t source) -> const SourceCounts& {
         return source == memory ? *in_memory[memory_at].second : sources[source].row;
     };
     auto advance = [&](std::size_t source) {
-        return source == memory ? ++memory_at < in_memory.size() : sources[source].next();
+        if (source != memory) return sources[source].next();
+        if (++memory_at == in_memory.size()) return false;
+        memory_prefix = KeyPrefix(in_memory[memory_at].first);
+        return true;
     };
     // A min-heap of sources by their current value.
-    auto later = [&](std::size_t a, std::size_t b) { return value_of(a) > value_of(b); };
+    auto later = [&](std::size_t a, std::size_t b) {
+        return key_less(prefix_of(b), value_of(b), prefix_of(a), value_of(a));
+    };
     std::vector<std::size_t> heap;
     for (std::size_t source = 0; source < memory; ++source) {
         if (sources[source].next()) heap.push_back(source);
     }
-    if (!in_memory.empty()) heap.push_back(memory);
+    if (!in_memory.empty()) {
+        memory_prefix = KeyPrefix(in_memory.front().first);
+        heap.push_back(memory);
+    }
     std::make_heap(heap.begin(), heap.end(), later);
 
     std::vector<std::size_t> same;
@@ -225,7 +239,8 @@ void Summary::for_each_source_row(std::string_view period, Dimension dimension,
             std::pop_heap(heap.begin(), heap.end(), later);
             same.push_back(heap.back());
             heap.pop_back();
-        } while (!heap.empty() && value_of(heap.front()) == value_of(first));
+        } while (!heap.empty() && prefix_of(heap.front()) == prefix_of(first) &&
+                 value_of(heap.front()) == value_of(first));
         if (same.size() == 1) {
             visit(value_of(first), row_of(first));
         } else {
