@@ -165,8 +165,8 @@ void Summary::spill_largest_tables(const std::shared_ptr<SpillFile>& file, std::
         if (rows <= keep_rows || table.rows == 0) break;
         StringMap<SourceCounts>& source = periods.find(*table.label)->second.sources[table.index];
         RunWriter writer(file);
-        for (const auto& [value, row] : sorted_rows(source)) {
-            encode_source_row(record, value, *row);
+        for (const SortedRow<SourceCounts>& sorted : sorted_rows(source)) {
+            encode_source_row(record, sorted.key(), *sorted.row);
             writer.add(record);
         }
         spilled[{*table.label, Dimension(table.index)}].push_back(writer.finish());
@@ -178,14 +178,14 @@ void Summary::spill_largest_tables(const std::shared_ptr<SpillFile>& file, std::
 void Summary::for_each_source_row(std::string_view period, Dimension dimension,
                                   const SourceRowVisitor& visit) const {
     const auto index = static_cast<std::size_t>(dimension);
-    std::vector<std::pair<std::string_view, const SourceCounts*>> in_memory;
+    std::vector<SortedRow<SourceCounts>> in_memory;
     if (auto found = periods.find(period); found != periods.end()) {
         in_memory = sorted_rows(found->second.sources[index]);
     }
     const auto runs = spilled.find(std::pair(std::string(period), dimension));
     if (runs == spilled.end()) {
-        for (const auto& [value, row] : in_memory)
-            visit(value, *row);
+        for (const SortedRow<SourceCounts>& sorted : in_memory)
+            visit(sorted.key(), *sorted.row);
         return;
     }
 
@@ -200,21 +200,17 @@ void Summary::for_each_source_row(std::string_view period, Dimension dimension,
     }
     const std::size_t memory = sources.size();
     std::size_t memory_at = 0;
-    KeyPrefix memory_prefix;
     auto value_of = [&](std::size_t source) {
-        return source == memory ? in_memory[memory_at].first : sources[source].value;
+        return source == memory ? in_memory[memory_at].key() : sources[source].value;
     };
     auto prefix_of = [&](std::size_t source) -> const KeyPrefix& {
-        return source == memory ? memory_prefix : sources[source].prefix;
+        return source == memory ? in_memory[memory_at].prefix : sources[source].prefix;
     };
     auto row_of = [&](std::size_t source) -> const SourceCounts& {
-        return source == memory ? *in_memory[memory_at].second : sources[source].row;
+        return source == memory ? *in_memory[memory_at].row : sources[source].row;
     };
     auto advance = [&](std::size_t source) {
-        if (source != memory) return sources[source].next();
-        if (++memory_at == in_memory.size()) return false;
-        memory_prefix = KeyPrefix(in_memory[memory_at].first);
-        return true;
+        return source == memory ? ++memory_at < in_memory.size() : sources[source].next();
     };
     // A min-heap of sources by their current value.
     auto later = [&](std::size_t a, std::size_t b) {
@@ -224,10 +220,7 @@ void Summary::for_each_source_row(std::string_view period, Dimension dimension,
     for (std::size_t source = 0; source < memory; ++source) {
         if (sources[source].next()) heap.push_back(source);
     }
-    if (!in_memory.empty()) {
-        memory_prefix = KeyPrefix(in_memory.front().first);
-        heap.push_back(memory);
-    }
+    if (!in_memory.empty()) heap.push_back(memory);
     std::make_heap(heap.begin(), heap.end(), later);
 
     std::vector<std::size_t> same;

@@ -350,7 +350,8 @@ void write_summary_json(const Summary& summary,
     bool first = true;
     out.key("downloads").raw("[");
     for (const auto& [label, rows] : summary.periods) {
-        for (const auto& [resource, row] : sorted_rows(rows.downloads)) {
+        for (const auto& [prefix, row] : sorted_rows(rows.downloads)) {
+            const std::string_view resource = StringMap<DownloadCounts>::key_of(*row);
             out.raw(first ? "{" : ",{");
             first = false;
             out.key("period", true).string(label);
