@@ -94,12 +94,14 @@ class SharedSummary {
         summary_.settings = settings;
     }
 
-    // Rows a worker counts before it hands them over.
+    bool spills() const { return rows_in_memory_ != SIZE_MAX; }
+    // Rows a worker counts before it hands them over: --rows-in-memory, but never more than
+    // about 10 MiB of them.
     std::size_t handover_rows() const { return std::min(rows_in_memory_, std::size_t{1} << 16); }
 
     // On the worker's thread, with a temporary file of the worker's own.
     void hand_over(Summary&& part, std::shared_ptr<SpillFile>& file) {
-        if (rows_in_memory_ != SIZE_MAX && !spill_failed_.load()) {
+        if (spills() && !spill_failed_.load()) {
             try {
                 if (!file) file = std::make_shared<SpillFile>();
                 part.spill_largest_tables(file, 0);
@@ -159,9 +161,8 @@ class AggregateWorker final : public ChunkWorker {
         : aggregator_(config.settings, *config.rules, config.site_hosts), shared_(shared) {}
     void begin(std::string&) override {}
     void add(const Record& record) override { aggregator_.add(record); }
-    // Handing over costs the rows' building again from nothing, so it waits until the worker's
-    // own rows would be worth the memory: at most about 10 MiB of them. The small tables stay:
-    // see take_largest_tables.
+    // Handing over costs the rows' building again from nothing, so it waits for
+    // handover_rows(). The small tables stay: see take_largest_tables.
     void end() override {
         const std::size_t rows = shared_.handover_rows();
         if (aggregator_.row_count() >= rows) {
@@ -424,9 +425,9 @@ ExitCode run_aggregate(const AggregateConfig& config) {
         std::uint32_t since_check = 0;
         plan.emit = [&](const Record& record) {
             aggregator.add(record);
-            // As a worker hands over its rows, but looked at only now and then: counting the
-            // rows walks every table.
-            if (++since_check == 4096) {
+            // Bounded memory as a worker's: its largest tables go to runs, looked at only now
+            // and then (counting the rows walks every table).
+            if (shared.spills() && ++since_check == 4096) {
                 since_check = 0;
                 const std::size_t rows = shared.handover_rows();
                 if (aggregator.row_count() >= rows) {

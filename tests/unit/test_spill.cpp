@@ -129,7 +129,8 @@ TEST_CASE("a sketch's raw form reads back equal, one after another, and refuses 
         CHECK(*read == counter);
         CHECK(read->estimate() == counter.estimate());
         // Every shorter piece of this counter's bytes is refused and left as it was.
-        const std::string_view whole = bytes.substr(bytes.size() - before, before - rest.size());
+        const std::string_view whole =
+            std::string_view(bytes).substr(bytes.size() - before, before - rest.size());
         for (std::size_t cut = 0; cut < whole.size(); cut += 1 + cut / 3) {
             std::string_view piece = whole.substr(0, cut);
             CHECK_FALSE(DistinctCounter::read_raw(piece));
