@@ -1,6 +1,6 @@
 // Memory that does not grow with the networks of a log: past --rows-in-memory, rows go to an
 // unnamed temporary file and come back merged, and every output is the same as counted in
-// memory. The file never shows in $TMPDIR; a $TMPDIR that cannot take it only costs memory.
+// memory. Nothing is left in $TMPDIR; a $TMPDIR that cannot take the file only costs memory.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -84,7 +84,7 @@ TEST_CASE("memory: rows that go to a temporary file print what rows kept in memo
             }
         }
     }
-    // The file had no name at any moment that a listing could see, and none is left.
+    // The file had no name (O_TMPFILE): nothing is left behind.
     CHECK(fs::is_empty(tmp.path()));
 }
 
