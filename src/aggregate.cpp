@@ -127,18 +127,16 @@ struct SpilledRows {
         std::string_view record;
         if (!reader.next(record)) return false;
         std::uint32_t size = 0;
-        if (record.size() < sizeof size) throw SpillError("temporary rows are damaged");
+        if (record.size() < sizeof size) reader.damaged();
         std::memcpy(&size, record.data(), sizeof size);
         record.remove_prefix(sizeof size);
-        if (record.size() < std::size_t{size} + sizeof row.requests) {
-            throw SpillError("temporary rows are damaged");
-        }
+        if (record.size() < std::size_t{size} + sizeof row.requests) reader.damaged();
         value = record.substr(0, size);
         prefix = KeyPrefix(value);
         std::memcpy(&row.requests, record.data() + size, sizeof row.requests);
         record.remove_prefix(size + sizeof row.requests);
         std::optional<DistinctCounter> clients = DistinctCounter::read_raw(record);
-        if (!clients || !record.empty()) throw SpillError("temporary rows are damaged");
+        if (!clients || !record.empty()) reader.damaged();
         row.clients = std::move(*clients);
         return true;
     }

@@ -224,7 +224,7 @@ class RankedRows {
             }
             std::string_view record;
             if (!readers[source].next(record)) return false;
-            current[source] = decode(record);
+            current[source] = decode(record, readers[source]);
             return true;
         };
         auto later = [&](std::size_t a, std::size_t b) { return before(current[b], current[a]); };
@@ -260,11 +260,9 @@ class RankedRows {
     Row row_of(const Entry& entry) const {
         return {entry.clients, entry.requests, {values_.data() + entry.value_at, entry.value_size}};
     }
-    static Row decode(std::string_view record) {
+    static Row decode(std::string_view record, const RunReader& reader) {
         Row row;
-        if (record.size() < sizeof row.clients + sizeof row.requests) {
-            throw SpillError("temporary rows are damaged");
-        }
+        if (record.size() < sizeof row.clients + sizeof row.requests) reader.damaged();
         std::memcpy(&row.clients, record.data(), sizeof row.clients);
         std::memcpy(&row.requests, record.data() + sizeof row.clients, sizeof row.requests);
         row.value = record.substr(sizeof row.clients + sizeof row.requests);
@@ -339,7 +337,9 @@ Table sources_table(const Summary& summary, const ReportOptions& options) {
     table.lines = [&summary, dimensions, &options](const LineVisitor& visit) {
         Cells cells;
         bool spill_failed = false;
-        for (const auto& [period, period_rows] : summary.periods) {
+        for (const auto& period_rows : summary.periods) {
+            // Not a structured binding: lambdas below capture it.
+            const std::string& period = period_rows.first;
             for (Dimension dimension : dimensions) {
                 RankedRows ranked(options.top, options.rows_in_memory, spill_failed);
                 SourceCounts other;

@@ -67,6 +67,10 @@ void SpillFile::read_at(std::uint64_t offset, char* into, std::size_t size) cons
     }
 }
 
+void SpillFile::damaged() const {
+    throw SpillError("temporary rows in " + directory_ + " are damaged");
+}
+
 void RunWriter::add(std::string_view record) {
     const auto size = static_cast<std::uint32_t>(record.size());
     if (buffer_.size() + sizeof size + record.size() > buffer_bytes) flush();
@@ -101,7 +105,7 @@ void RunReader::fill(std::size_t size) {
     const std::uint64_t left = run_.size - read_;
     const std::size_t want = std::max(size, buffer_bytes_) - end_;
     const auto more = static_cast<std::size_t>(std::min<std::uint64_t>(want, left));
-    if (end_ + more < size) throw SpillError("temporary rows end early");
+    if (end_ + more < size) damaged();
     buffer_.resize(end_ + more);
     run_.file->read_at(run_.offset + read_, buffer_.data() + end_, more);
     read_ += more;

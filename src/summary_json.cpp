@@ -373,7 +373,8 @@ void write_summary_json(const Summary& summary,
               [](Dimension a, Dimension b) { return dimension_name(a) < dimension_name(b); });
     first = true;
     out.key("sources").raw("[");
-    for (const auto& [label, rows] : summary.periods) {
+    for (const auto& period : summary.periods) {
+        const std::string& label = period.first;  // not a structured binding: the lambda takes it
         for (Dimension dimension : by_name) {
             summary.for_each_source_row(
                 label, dimension, [&](std::string_view value, const SourceCounts& row) {

@@ -31,6 +31,8 @@ class SpillFile {
     // Where the bytes start.
     std::uint64_t append(std::string_view bytes);
     void read_at(std::uint64_t offset, char* into, std::size_t size) const;
+    // Throws the SpillError for bytes that read back as no record this process wrote.
+    [[noreturn]] void damaged() const;
 
   private:
     std::string directory_;  // for messages
@@ -69,6 +71,7 @@ class RunReader {
     RunReader(SpillRun run, std::size_t buffer_bytes);
     // The next record, valid until the next call; false at the run's end.
     bool next(std::string_view& record);
+    [[noreturn]] void damaged() const { run_.file->damaged(); }
 
   private:
     // At least size unread bytes in the buffer.

@@ -81,6 +81,17 @@ TEST_CASE("runs read back every record, across buffers of any size") {
     }
     RunWriter empty(file);
     const SpillRun nothing = empty.finish();
+    // A run cut inside a record says so, naming the directory.
+    SpillRun cut = runs[0];
+    cut.size = 3;
+    std::string message;
+    try {
+        read_run(cut, 100);
+    } catch (const SpillError& error) {
+        message = error.what();
+    }
+    CHECK(message.starts_with("temporary rows in "));
+    CHECK(message.ends_with(" are damaged"));
     for (std::size_t buffer_bytes : {std::size_t{1}, std::size_t{100}, std::size_t{1} << 20}) {
         CAPTURE(buffer_bytes);
         for (std::size_t i = 0; i < runs.size(); ++i)
