@@ -1,16 +1,18 @@
 // libFuzzer target: the JSON summary reader behind `merge` and `--from`. Summaries may come
 // from other machines, so any bytes must give a Summary or a message; a Summary that was
-// accepted must write back to JSON that reads back to the same bytes, and merge with itself
-// without losing a count silently.
+// accepted must write back to JSON that reads back to the same bytes, write the same bytes once
+// its tables went to a temporary file, and merge with itself without losing a count silently.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
 
 #include "logsift/aggregate.hpp"
 #include "logsift/sketch.hpp"
+#include "logsift/spill.hpp"
 #include "logsift/summary_json.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -32,6 +34,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!std::holds_alternative<logsift::Summary>(reread)) std::abort();
     if (logsift::summary_to_json(std::get<logsift::Summary>(reread)) != json) std::abort();
     if (!logsift::settings_mismatch(summary.settings, summary.settings).empty()) std::abort();
+
+    logsift::Summary spilled(summary);
+    spilled.spill_largest_tables(std::make_shared<logsift::SpillFile>(), 0);
+    if (logsift::summary_to_json(spilled) != json) std::abort();
 
     logsift::Summary doubled = std::get<logsift::Summary>(std::move(reread));
     if (!doubled.merge(logsift::Summary(summary))) {
