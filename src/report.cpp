@@ -61,6 +61,16 @@ struct Pending {
     std::uint64_t count() const { return requests; }
 };
 
+// The order of a report's rows: more clients first, then more requests, then by key. Every
+// report ranks by this, so equal summaries print equal bytes.
+template <typename Key>
+bool ranks_before(std::uint64_t clients_a, std::uint64_t requests_a, const Key& key_a,
+                  std::uint64_t clients_b, std::uint64_t requests_b, const Key& key_b) {
+    if (clients_a != clients_b) return clients_a > clients_b;
+    if (requests_a != requests_b) return requests_a > requests_b;
+    return key_a < key_b;
+}
+
 // Folds rows under k clients into other (with fold), drops an other that is still under k,
 // sorts by clients, then requests, descending, then by key, and keeps the top rows.
 template <typename Line, typename Fold>
@@ -86,9 +96,8 @@ std::vector<Line> settle(std::vector<Line> rows, Line other, const Fold& fold,
         bool a_other = a.label() == other_label;
         bool b_other = b.label() == other_label;
         if (a_other != b_other) return b_other;
-        if (a.estimate != b.estimate) return a.estimate > b.estimate;
-        if (a.count() != b.count()) return a.count() > b.count();
-        return a.sort_key() < b.sort_key();
+        return ranks_before(a.estimate, a.count(), a.sort_key(), b.estimate, b.count(),
+                            b.sort_key());
     });
     if (options.top > 0 && rows.size() > options.top) rows.resize(options.top);
     return rows;
@@ -253,9 +262,7 @@ class RankedRows {
     };
 
     static bool before(const Row& a, const Row& b) {
-        if (a.clients != b.clients) return a.clients > b.clients;
-        if (a.requests != b.requests) return a.requests > b.requests;
-        return a.value < b.value;
+        return ranks_before(a.clients, a.requests, a.value, b.clients, b.requests, b.value);
     }
     Row row_of(const Entry& entry) const {
         return {entry.clients, entry.requests, {values_.data() + entry.value_at, entry.value_size}};

@@ -303,20 +303,21 @@ inline bool key_less(const KeyPrefix& a_prefix, std::string_view a, const KeyPre
 // A table's rows sorted by key: the order summaries are written in, whatever order the rows
 // were counted in. 24 bytes per row: a full table is sorted at every spill, while the table
 // itself still holds its memory.
-template <typename Value>
+template <typename Value, typename Hash = StableHash>
 struct SortedRow {
     KeyPrefix prefix;
     const Value* row;
-    std::string_view key() const { return StringMap<Value>::key_of(*row); }
+    std::string_view key() const { return StringMap<Value, Hash>::key_of(*row); }
 };
 
 template <typename Value, typename Hash>
-std::vector<SortedRow<Value>> sorted_rows(const StringMap<Value, Hash>& table) {
-    std::vector<SortedRow<Value>> rows;
+std::vector<SortedRow<Value, Hash>> sorted_rows(const StringMap<Value, Hash>& table) {
+    using Row = SortedRow<Value, Hash>;
+    std::vector<Row> rows;
     rows.reserve(table.size());
     for (auto [key, row] : table)
         rows.push_back({KeyPrefix(key), &row});
-    std::sort(rows.begin(), rows.end(), [](const SortedRow<Value>& a, const SortedRow<Value>& b) {
+    std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
         if (a.prefix != b.prefix) return a.prefix < b.prefix;
         return a.key() < b.key();
     });
