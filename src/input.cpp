@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <isa-l/igzip_lib.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <boost/iostreams/categories.hpp>
 #include <boost/iostreams/filter/bzip2.hpp>
 #include <boost/iostreams/filter/lzma.hpp>
@@ -27,6 +30,7 @@
 #include <exception>
 #include <ios>
 #include <limits>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -472,16 +476,18 @@ bool is_live_input(const std::string& path) {
 std::unique_ptr<LineReader> LineReader::open(const std::string& path, std::size_t max_line,
                                              std::string& error) {
     std::unique_ptr<ByteSource> raw;
+    int fd = STDIN_FILENO;
     if (path == "-") {
         raw = std::make_unique<FdSource>(STDIN_FILENO, false);
     } else {
-        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
             error = std::strerror(errno);
             return nullptr;
         }
         raw = std::make_unique<FdSource>(fd, true);
     }
+    const off_t start = ::lseek(fd, 0, SEEK_CUR);  // -1 for a pipe
     // Reading the magic bytes here also turns "Is a directory" into an open error.
     std::string prefix;
     try {
@@ -494,6 +500,11 @@ std::unique_ptr<LineReader> LineReader::open(const std::string& path, std::size_
     auto source = std::make_unique<PrefixedSource>(std::move(prefix), std::move(raw));
     auto reader = std::make_unique<LineReader>(std::move(source), codec, max_line);
     reader->live_ = is_live_input(path);
+    struct stat info {};
+    if (codec == Codec::plain && start >= 0 && ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode)) {
+        reader->map_fd_ = fd;
+        reader->file_start_ = static_cast<std::uint64_t>(start);
+    }
     return reader;
 }
 
@@ -549,6 +560,127 @@ std::string_view LineReader::take_lines(std::size_t max_bytes, std::uint64_t& li
     return taken;
 }
 
+namespace {
+
+std::atomic<std::uint64_t> read_faults{0};
+
+// A page of a mapped input that the file no longer has (it was truncated under the mapping) or
+// that its device cannot read raises SIGBUS on whichever thread touches it. Mapping zeros there
+// lets that thread finish its lines, which then fail to parse; the caller learns of it from
+// mapped_read_faults and reports the file. Anything else keeps the default action.
+void on_bus_error(int, siginfo_t* info, void*) {
+    const auto page_size = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    void* page =
+        reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(info->si_addr) & ~(page_size - 1));
+    if (info->si_code != BUS_ADRERR ||
+        ::mmap(page, page_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+            MAP_FAILED) {
+        ::signal(SIGBUS, SIG_DFL);  // the access repeats and ends the process as before
+        return;
+    }
+    read_faults.fetch_add(1, std::memory_order_relaxed);
+}
+
+void handle_bus_errors() {
+    static std::once_flag installed;
+    std::call_once(installed, [] {
+        struct sigaction action {};
+        action.sa_sigaction = on_bus_error;
+        action.sa_flags = SA_SIGINFO;
+        sigemptyset(&action.sa_mask);
+        ::sigaction(SIGBUS, &action, nullptr);
+    });
+}
+
+}  // namespace
+
+const char* const cut_short_reason =
+    "the file got shorter while it was read; what was cut off was not counted";
+
+std::uint64_t mapped_read_faults() {
+    return read_faults.load(std::memory_order_relaxed);
+}
+
+MappedLines::MappedLines(MappedLines&& other) noexcept {
+    *this = std::move(other);
+}
+
+MappedLines& MappedLines::operator=(MappedLines&& other) noexcept {
+    if (this == &other) return *this;
+    if (base_) ::munmap(base_, size_);
+    base_ = std::exchange(other.base_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    text_ = std::exchange(other.text_, {});
+    file_ = std::move(other.file_);
+    end_offset_ = other.end_offset_;
+    return *this;
+}
+
+MappedLines::~MappedLines() {
+    if (base_) ::munmap(base_, size_);
+}
+
+bool MappedLines::cut_short() const {
+    struct stat info {};
+    return !file_ || ::fstat(*file_, &info) != 0 ||
+           static_cast<std::uint64_t>(info.st_size) < end_offset_;
+}
+
+std::optional<MappedLines> LineReader::map_lines(std::size_t max_bytes) {
+    // Before the first read, source_ still holds the magic bytes it read from the file.
+    if (map_fd_ < 0 || skipping_ || !read_once_ || max_bytes == 0) return {};
+    struct stat info {};
+    if (::fstat(map_fd_, &info) != 0) return {};
+    const std::uint64_t from = file_start_ + bytes_read_;
+    const auto file_size = static_cast<std::uint64_t>(info.st_size);
+    if (from >= file_size) return {};
+    if (!mapped_file_) {
+        const int copy = ::fcntl(map_fd_, F_DUPFD_CLOEXEC, 0);
+        if (copy < 0) return {};
+        mapped_file_ = std::shared_ptr<const int>(new int(copy), [](const int* file) {
+            ::close(*file);
+            delete file;
+        });
+    }
+    const auto page_size = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const std::uint64_t map_from = from & ~(page_size - 1);
+    const std::uint64_t map_to = std::min<std::uint64_t>(file_size, from + max_bytes);
+    const std::size_t map_size = map_to - map_from;
+    void* base =
+        ::mmap(nullptr, map_size, PROT_READ, MAP_PRIVATE, map_fd_, static_cast<off_t>(map_from));
+    if (base == MAP_FAILED) {
+        map_fd_ = -1;  // e.g. a file system without mmap: read it
+        return {};
+    }
+    handle_bus_errors();
+    const char* start = static_cast<const char*>(base) + (from - map_from);
+    const std::uint64_t faults = mapped_read_faults();
+    const void* last = ::memrchr(start, '\n', map_to - from);
+    if (mapped_read_faults() != faults && ::fstat(map_fd_, &info) == 0 &&
+        static_cast<std::uint64_t>(info.st_size) < map_to) {
+        ::munmap(base, map_size);
+        error_ = cut_short_reason;
+        eof_ = true;
+        return {};
+    }
+    if (!last) {
+        ::munmap(base, map_size);
+        return {};
+    }
+    const std::string_view lines(start, static_cast<const char*>(last) - start + 1);
+    // What the buffer holds from here on was read from the file: drop it and read on after the
+    // mapped lines.
+    if (::lseek(map_fd_, static_cast<off_t>(from + lines.size()), SEEK_SET) < 0) {
+        ::munmap(base, map_size);
+        map_fd_ = -1;
+        return {};
+    }
+    begin_ = end_ = 0;
+    eof_ = false;
+    bytes_read_ += lines.size();
+    return MappedLines(base, map_size, lines, mapped_file_, from + lines.size());
+}
+
 void LineReader::move_to_buffer(std::size_t capacity) {
     auto buffer = std::make_unique_for_overwrite<char[]>(capacity);
     std::memcpy(buffer.get(), buffer_.get() + begin_, end_ - begin_);
@@ -585,6 +717,7 @@ bool LineReader::fill() {
         return false;
     }
     end_ += got;
+    read_once_ = true;
     return true;
 }
 

@@ -1,7 +1,8 @@
-// Parallel: one reader thread cuts each input into chunks of whole lines (copied out of the read
-// buffer); worker threads scan, reduce and hand records to their own ChunkWorker; the calling
-// thread commits the chunks' results in input order. So output order, line numbers and counts
-// are those of the sequential path (run.cpp).
+// Parallel: one reader thread cuts each input into chunks of whole lines (mapped from a plain
+// file, else copied out of the read buffer); worker threads scan, reduce and hand records to
+// their own ChunkWorker; the calling thread commits the chunks' results in input order, and
+// numbers their lines then. So output order, line numbers and counts are those of the
+// sequential path (run.cpp).
 #include "logsift/parallel.hpp"
 
 #include <malloc.h>
@@ -29,8 +30,8 @@ struct Chunk {
     std::uint64_t sequence = 0;
     const std::string* name = nullptr;
     const LogFormat* format = nullptr;
-    std::uint64_t first_line = 0;
     std::string text;                     // whole lines, each ending in '\n'
+    std::optional<MappedLines> mapped;    // or these, instead of text
     std::vector<std::uint32_t> overlong;  // indexes of lines too long to copy (empty in text)
     // Said before the warnings about its lines, but for the first few: overlong lines at the
     // top of an input are met while its format is chosen, before the note naming it.
@@ -40,6 +41,8 @@ struct Chunk {
 
 struct ChunkResult {
     std::uint64_t sequence = 0;
+    const std::string* name = nullptr;  // of the input; its bad lines are numbered from 1
+    bool cut_short = false;             // mapped from the input, which then got shorter
     std::string output;
     RunState state;
     std::vector<Message> messages;
@@ -118,7 +121,9 @@ struct ParallelRun {
     std::atomic<bool> stop{false};
     std::atomic<bool> input_failed{false};
     std::atomic<bool> usage_failed{false};
-    std::atomic<std::uint64_t> chunk_count{0};  // set by the reader when it is done
+    std::atomic<std::uint64_t> chunk_count{0};      // set by the reader when it is done
+    std::atomic<std::uint64_t> lines_committed{0};  // for the progress line
+    std::atomic<bool> cut_short_seen{false};
     std::atomic<bool> reading_done{false};
 
     ParallelRun(const InputConfig& run_config, const RecordFilter& run_filter,
@@ -129,7 +134,6 @@ struct ParallelRun {
 void read_chunks(ParallelRun& run) {
     const InputConfig& config = run.config;
     std::uint64_t sequence = 0;
-    std::uint64_t lines_read = 0;
     // What the reader has to say goes with the next chunk it ships, or alone in an empty one.
     std::vector<Message> pending;
     const Say say = [&](Message message) { pending.push_back(std::move(message)); };
@@ -160,13 +164,12 @@ void read_chunks(ParallelRun& run) {
         }
         Chunk chunk;
         Line line;
-        auto start_chunk = [&](std::uint64_t first_line) {
+        auto start_chunk = [&] {
             chunk = Chunk{};
             chunk.name = &name;
-            chunk.first_line = first_line;
-            chunk.text.reserve(chunk_bytes + config.max_line + 2);
         };
-        start_chunk(1);
+        start_chunk();
+        chunk.text.reserve(chunk_bytes + config.max_line + 2);
         std::uint32_t in_chunk = 0;
         auto add_overlong = [&](const ScanError&) {
             chunk.overlong.push_back(in_chunk++);
@@ -189,29 +192,41 @@ void read_chunks(ParallelRun& run) {
         chunk.format = std::get<const LogFormat*>(chosen);
         const LogFormat* format = chunk.format;
         run.progress->start_input(name, progress_total(config.inputs[index], *reader));
+        auto ship_full = [&] {
+            if (!ship(chunk)) return false;
+            start_chunk();
+            chunk.format = format;
+            in_chunk = 0;
+            return true;
+        };
         for (;;) {
-            // Most lines move in bulk, a buffer's worth at a time; next() reads on, and takes
-            // the lines that end past the buffer, overlong ones and the last one.
+            // A plain file is mapped a chunk at a time: no copy at all. The lines of other
+            // inputs move in bulk, a buffer's worth at a time; next() reads on, and takes the
+            // lines that end past the buffer, overlong ones and the last one.
+            if (in_chunk == 0) {
+                if (std::optional<MappedLines> mapped = reader->map_lines(chunk_bytes)) {
+                    chunk.mapped = std::move(mapped);
+                    run.progress->update_block(reader->bytes_read(), run.lines_committed);
+                    if (!ship_full() || run.stop) break;
+                    continue;
+                }
+                if (chunk.text.capacity() == 0) {
+                    chunk.text.reserve(chunk_bytes + config.max_line + 2);
+                }
+            }
             std::uint64_t taken = 0;
             std::string_view lines =
                 reader->take_lines(chunk_bytes - std::min(chunk.text.size(), chunk_bytes), taken);
             if (!lines.empty()) {
                 chunk.text.append(lines);
                 in_chunk += static_cast<std::uint32_t>(taken);
-                lines_read += taken;
-                run.progress->update(reader->bytes_read(), lines_read, taken);
-                if (chunk.text.size() >= chunk_bytes) {
-                    const std::uint64_t next_line = chunk.first_line + in_chunk;
-                    if (!ship(chunk)) break;
-                    start_chunk(next_line);
-                    chunk.format = format;
-                    in_chunk = 0;
-                }
+                run.progress->update(reader->bytes_read(), run.lines_committed, taken);
+                if (chunk.text.size() >= chunk_bytes && !ship_full()) break;
                 if (run.stop) break;
                 continue;
             }
             if (!reader->next(line)) break;
-            run.progress->update(reader->bytes_read(), ++lines_read);
+            run.progress->update(reader->bytes_read(), run.lines_committed);
             if (line.overlong) {
                 chunk.overlong.push_back(in_chunk);
             } else {
@@ -221,18 +236,14 @@ void read_chunks(ParallelRun& run) {
             }
             chunk.text.push_back('\n');
             ++in_chunk;
-            if (chunk.text.size() >= chunk_bytes) {
-                if (!ship(chunk)) break;
-                start_chunk(line.number + 1);
-                chunk.format = format;
-                in_chunk = 0;
-            }
+            if (chunk.text.size() >= chunk_bytes && !ship_full()) break;
             if (run.stop) break;
         }
         if (in_chunk > 0 && !run.stop) ship(chunk);
         if (!reader->error().empty()) {
             say({Message::Kind::error, name + ": " + reader->error()});
             run.input_failed = true;
+            if (reader->error() == cut_short_reason) run.cut_short_seen = true;
         }
         ship_pending(name);
     }
@@ -261,6 +272,7 @@ void work_chunks(ParallelRun& run, ChunkWorker& worker) {
     while (std::optional<Chunk> chunk = run.chunks.pop()) {
         ChunkResult result;
         result.sequence = chunk->sequence;
+        result.name = chunk->name;
         result.messages = std::move(chunk->messages);
         result.bad_lines_before_messages = chunk->bad_lines_before_messages;
         if (!run.stop && chunk->format) {
@@ -270,17 +282,20 @@ void work_chunks(ParallelRun& run, ChunkWorker& worker) {
             }
             RunState& state = result.state;
             worker.begin(result.output);
-            std::string_view text = chunk->text;
+            const std::uint64_t faults_before = mapped_read_faults();
+            std::string_view text = chunk->mapped ? chunk->mapped->text() : chunk->text;
             std::uint32_t index = 0;
             std::size_t next_overlong = 0;
             while (!text.empty()) {
-                std::size_t end = text.find('\n');
+                // Every chunk ends in '\n', unless it was mapped from a file that was then
+                // cut short: its pages read as zeros, and the rest is one (bad) line.
+                const std::size_t end = std::min(text.find('\n'), text.size());
                 std::string_view line = text.substr(0, end);
-                text.remove_prefix(end + 1);
+                text.remove_prefix(std::min(end + 1, text.size()));
                 // Lines taken in bulk keep their '\r' and were not measured (LineReader::next
                 // does both for the lines it reads one by one).
                 if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-                std::uint64_t number = chunk->first_line + index;
+                const std::uint64_t number = index + 1;  // the committer adds the lines before
                 ++state.lines;
                 std::optional<ScanError> error;
                 if (next_overlong < chunk->overlong.size() &&
@@ -306,6 +321,11 @@ void work_chunks(ParallelRun& run, ChunkWorker& worker) {
                 worker.add(record);
             }
             worker.end();
+            if (chunk->mapped && mapped_read_faults() != faults_before &&
+                chunk->mapped->cut_short()) {
+                result.cut_short = true;
+                run.cut_short_seen = true;
+            }
         }
         run.results.push(std::move(result));
     }
@@ -342,6 +362,12 @@ InputOutcome run_parallel(const InputConfig& config, const RecordFilter& filter,
 
     std::map<std::uint64_t, ChunkResult> waiting;
     std::uint64_t next = 0;
+    const std::uint64_t faults_before = mapped_read_faults();
+    // Workers number bad lines within their chunk; the lines of the input's chunks before it
+    // give the rest.
+    const std::string* input = nullptr;
+    std::uint64_t input_lines = 0;
+    bool input_cut_short = false;
     try {
         while (!(run.reading_done && next == run.chunk_count)) {
             std::optional<ChunkResult> result = run.results.pop();
@@ -351,7 +377,22 @@ InputOutcome run_parallel(const InputConfig& config, const RecordFilter& filter,
             }
             for (auto it = waiting.find(next); it != waiting.end(); it = waiting.find(next)) {
                 ChunkResult& done = it->second;
+                if (done.name != input) {
+                    input = done.name;
+                    input_lines = 0;
+                    input_cut_short = false;
+                }
+                if (done.cut_short && !input_cut_short) {
+                    input_cut_short = true;
+                    done.messages.push_back(
+                        {Message::Kind::error, *input + ": " + cut_short_reason});
+                    run.input_failed = true;
+                }
+                for (BadLine& bad : done.state.first_bad)
+                    bad.line += input_lines;
+                input_lines += done.state.lines;
                 totals.lines += done.state.lines;
+                run.lines_committed.store(totals.lines, std::memory_order_relaxed);
                 totals.parsed += done.state.parsed;
                 totals.skipped += done.state.skipped;
                 const std::vector<BadLine>& bad_lines = done.state.first_bad;
@@ -389,6 +430,13 @@ InputOutcome run_parallel(const InputConfig& config, const RecordFilter& filter,
         throw;
     }
     stop_all();
+    if (mapped_read_faults() != faults_before && !run.cut_short_seen) {
+        // A page no input's new size explains: a device error under a mapping.
+        say_now({Message::Kind::error,
+                 "an input could not be read: a page of it failed while "
+                 "it was read; the lines there were not counted"});
+        run.input_failed = true;
+    }
     totals.input_failed = totals.input_failed || run.input_failed;
     return run.usage_failed ? InputOutcome::stop_usage : InputOutcome::done;
 }

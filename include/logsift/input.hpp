@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -45,6 +46,42 @@ struct InputError {
     std::string reason;  // e.g. "not a valid gzip stream", strerror text; never data
 };
 
+// Whole lines of a plain file, mapped read-only instead of copied, for readers that hand lines
+// to other threads. The mapping goes with the object.
+class MappedLines {
+  public:
+    MappedLines(MappedLines&& other) noexcept;
+    MappedLines& operator=(MappedLines&& other) noexcept;
+    MappedLines(const MappedLines&) = delete;
+    MappedLines& operator=(const MappedLines&) = delete;
+    ~MappedLines();
+
+    std::string_view text() const { return text_; }  // each line ends in '\n' ('\r' kept)
+    // True when the file is now shorter than these lines reach: the bytes past its end read as
+    // zeros (see mapped_read_faults), so the lines were not what the file held.
+    bool cut_short() const;
+
+  private:
+    friend class LineReader;
+    MappedLines(void* base, std::size_t size, std::string_view text,
+                std::shared_ptr<const int> file, std::uint64_t end_offset)
+        : base_(base), size_(size), text_(text), file_(std::move(file)), end_offset_(end_offset) {}
+
+    void* base_ = nullptr;
+    std::size_t size_ = 0;
+    std::string_view text_;
+    std::shared_ptr<const int> file_;  // a descriptor of the file, closed with the last user
+    std::uint64_t end_offset_ = 0;
+};
+
+// How many times a mapped input's page could not be read: the file shrank under the mapping
+// (logrotate's copytruncate) or its device failed. Such a page reads as zeros rather than
+// ending the process with SIGBUS; callers compare the count before and after reading a
+// mapping and then ask MappedLines::cut_short.
+std::uint64_t mapped_read_faults();
+// What to say of a file that got shorter while it was mapped (after its name).
+extern const char* const cut_short_reason;
+
 class LineReader {
   public:
     static constexpr std::size_t default_max_line = 65536;
@@ -68,6 +105,14 @@ class LineReader {
     // buffered (next() then reads on). Lines are numbered as next() would number them, but not
     // checked against max_line: the caller does that. For callers that copy lines in bulk.
     std::string_view take_lines(std::size_t max_bytes, std::uint64_t& lines);
+
+    // For a plain regular file: the complete lines from here on, up to max_bytes of them, as a
+    // mapping of the file rather than a copy, and the reader moved past them (next() and
+    // take_lines() read on after them). The lines are not counted: Line::number goes on from
+    // the lines read before. nullopt, the reader unmoved, when the input cannot be mapped (a
+    // pipe, compressed, mmap refused), at the end of the file, or when no line ends within
+    // max_bytes (an overlong line, or a last line without a newline): next() takes those.
+    std::optional<MappedLines> map_lines(std::size_t max_bytes);
 
     // Reads ahead up to max_bytes (or to end of input) without consuming: returns the complete
     // lines ahead, line ends included, stopping before the first overlong one (so an overlong
@@ -95,6 +140,13 @@ class LineReader {
     void move_to_buffer(std::size_t capacity);  // a new buffer_, holding the unconsumed bytes
 
     std::unique_ptr<ByteSource> source_;
+    // For map_lines: the descriptor source_ reads a plain regular file from (-1 otherwise),
+    // the file offset of the input's first byte (stdin may start anywhere in a file), and a
+    // descriptor of the same file for the mappings, which may outlive this reader.
+    int map_fd_ = -1;
+    std::uint64_t file_start_ = 0;
+    std::shared_ptr<const int> mapped_file_;
+    bool read_once_ = false;
     Codec codec_;
     std::size_t max_line_;
     std::unique_ptr<char[]> buffer_;

@@ -26,6 +26,11 @@ class Progress {
         if (!enabled_ || (before >> 12) == (calls_ >> 12)) return;
         show(bytes, lines);
     }
+    // For callers that take a block of lines without counting them (lines is then a count
+    // that lags behind): looks at the clock every call.
+    void update_block(std::uint64_t bytes, std::uint64_t lines) {
+        if (enabled_) show(bytes, lines);
+    }
     // Erases the line, so that what follows on stderr starts clean.
     void finish();
 

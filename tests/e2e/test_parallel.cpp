@@ -178,3 +178,44 @@ TEST_CASE("parallel: workers that hand their rows over mid-run still give the sa
     CHECK(networks == 200000);
     CHECK(seen_twice == networks);
 }
+
+TEST_CASE("parallel: plain files are mapped, wherever standard input starts in them") {
+    TempDir dir;
+    const std::string path = (dir / "generated.log").string();
+    const std::string log = generated_log();
+    write_file(path, log);
+    // The shell's `read` leaves standard input just past the first line: logsift must map from
+    // there, and number that input's lines from there.
+    const std::string skip_first =
+        "{ read -r first; '" LOGSIFT_BINARY "' reduce --verbose --max-bad 100 --threads ";
+    Result sequential = shell(skip_first + "1 -; } < '" + path + "'");
+    Result parallel = shell(skip_first + "2 -; } < '" + path + "'");
+    CHECK(parallel.status == 0);
+    CHECK(sequential.out == parallel.out);
+    CHECK(sequential.err == parallel.err);
+    CHECK(parallel.err.find("39999 lines read") != std::string::npos);
+    CHECK(parallel.err.find("line 20011: line is longer than --max-line") != std::string::npos);
+}
+
+TEST_CASE("parallel: a file cut short while it is read ends the run with an error, not a signal") {
+    TempDir dir;
+    const std::string path = (dir / "rotated.log").string();
+    std::string log;
+    for (int i = 0; i < 12; ++i)  // about 40 MB, a few tenths of a second to read
+        log += generated_log();
+    // logrotate's copytruncate, at a few moments of the read: whenever it lands, logsift ends
+    // with status 0 (before the read, or after it) or 1 (during it), never by SIGBUS.
+    for (const char* delay : {"0.2", "0.35", "0.5"}) {
+        CAPTURE(std::string(delay));
+        write_file(path, log);
+        Result run =
+            shell("'" LOGSIFT_BINARY "' summary --quiet --max-bad 100 --threads 2 -o /dev/null '" +
+                  path + "' & sleep " + delay + "; : > '" + path + "'; wait $!");
+        CHECK((run.status == 0 || run.status == 1));
+        if (run.status == 1 && run.err.find("got shorter") != std::string::npos) {
+            CHECK(run.err.find("rotated.log: the file got shorter while it was read") !=
+                  std::string::npos);
+        }
+        CHECK(run.err.find("got shorter") == run.err.rfind("got shorter"));  // said once
+    }
+}

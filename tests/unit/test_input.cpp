@@ -540,3 +540,81 @@ TEST_CASE("open: files, their codec, and errors without the file name") {
     CHECK(read_all(*reader) == std::vector<Got>{{"ab", 1, false}});
     ::unlink(tiny.c_str());
 }
+
+TEST_CASE("map_lines: whole lines of a plain file, then next() reads on after them") {
+    const std::string text = numbered_lines(3000) + "last line without end";
+    const std::string path = temp_file(text);
+    std::string error;
+    auto reader = LineReader::open(path, 100, error);
+    REQUIRE(reader);
+    CHECK_FALSE(reader->map_lines(4096));  // nothing read yet: the source holds the magic bytes
+    Line line;
+    REQUIRE(reader->next(line));
+    std::string seen = std::string(line.text) + "\n";
+    std::size_t mapped_bytes = 0;
+    while (std::optional<MappedLines> mapped = reader->map_lines(5000)) {
+        const std::string_view lines = mapped->text();
+        REQUIRE(!lines.empty());
+        CHECK(lines.size() <= 5000);
+        CHECK(lines.back() == '\n');
+        CHECK_FALSE(mapped->cut_short());
+        seen += lines;
+        mapped_bytes += lines.size();
+    }
+    CHECK(mapped_bytes > text.size() / 2);
+    // The last line has no newline: next() takes it, where the mappings stopped.
+    REQUIRE(reader->next(line));
+    seen += line.text;
+    CHECK_FALSE(reader->next(line));
+    CHECK(seen == text);
+    CHECK(reader->bytes_read() == text.size());
+
+    SUBCASE("a line longer than max_bytes is left to next()") {
+        const std::string long_path = temp_file("a\n" + std::string(300, 'x') + "\nb\n");
+        auto long_reader = LineReader::open(long_path, 1000, error);
+        REQUIRE(long_reader);
+        REQUIRE(long_reader->next(line));
+        CHECK_FALSE(long_reader->map_lines(100));
+        REQUIRE(long_reader->next(line));
+        CHECK(line.text == std::string(300, 'x'));
+        std::optional<MappedLines> rest = long_reader->map_lines(100);
+        REQUIRE(rest);
+        CHECK(rest->text() == "b\n");
+        ::unlink(long_path.c_str());
+    }
+    SUBCASE("compressed files and memory are not mapped") {
+        const std::string packed = temp_file(compress(Codec::gzip, text));
+        auto gzip_reader = LineReader::open(packed, 100, error);
+        REQUIRE(gzip_reader);
+        REQUIRE(gzip_reader->next(line));
+        CHECK_FALSE(gzip_reader->map_lines(5000));
+        ::unlink(packed.c_str());
+        auto memory = LineReader::from_bytes(text, 100, error);
+        REQUIRE(memory->next(line));
+        CHECK_FALSE(memory->map_lines(5000));
+    }
+    ::unlink(path.c_str());
+}
+
+TEST_CASE("a mapped file cut short under its reader reads as zeros, and says so") {
+    const std::string text = numbered_lines(20000);  // several pages
+    const std::string path = temp_file(text);
+    std::string error;
+    auto reader = LineReader::open(path, 100, error);
+    REQUIRE(reader);
+    Line line;
+    REQUIRE(reader->next(line));
+    std::optional<MappedLines> mapped = reader->map_lines(text.size());
+    REQUIRE(mapped);
+    const std::uint64_t faults = mapped_read_faults();
+    REQUIRE(::truncate(path.c_str(), 100) == 0);  // logrotate's copytruncate
+    // Without the SIGBUS handler this ends the test run.
+    const std::string_view lines = mapped->text();
+    std::size_t zeros = 0;
+    for (char c : lines)
+        zeros += c == '\0';
+    CHECK(zeros > lines.size() / 2);
+    CHECK(mapped_read_faults() > faults);
+    CHECK(mapped->cut_short());
+    ::unlink(path.c_str());
+}
