@@ -5,7 +5,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
 #include <initializer_list>
+#include <optional>
+#include <span>
+#include <thread>
 #include <utility>
 
 #include "logsift/useragent.hpp"
@@ -123,24 +127,130 @@ struct SpilledRows {
     KeyPrefix prefix;
     SourceCounts row;
 
-    bool next() {
+    // The next row whose value is at least `from`; the rows before it are skipped by their
+    // value alone.
+    bool next(std::string_view from = {}) {
         std::string_view record;
-        if (!reader.next(record)) return false;
-        std::uint32_t size = 0;
-        if (record.size() < sizeof size) reader.damaged();
-        std::memcpy(&size, record.data(), sizeof size);
-        record.remove_prefix(sizeof size);
-        if (record.size() < std::size_t{size} + sizeof row.requests) reader.damaged();
-        value = record.substr(0, size);
+        do {
+            if (!reader.next(record)) return false;
+            std::uint32_t size = 0;
+            if (record.size() < sizeof size) reader.damaged();
+            std::memcpy(&size, record.data(), sizeof size);
+            record.remove_prefix(sizeof size);
+            if (record.size() < std::size_t{size} + sizeof row.requests) reader.damaged();
+            value = record.substr(0, size);
+        } while (value < from);
         prefix = KeyPrefix(value);
-        std::memcpy(&row.requests, record.data() + size, sizeof row.requests);
-        record.remove_prefix(size + sizeof row.requests);
+        std::memcpy(&row.requests, record.data() + value.size(), sizeof row.requests);
+        record.remove_prefix(value.size() + sizeof row.requests);
         std::optional<DistinctCounter> clients = DistinctCounter::read_raw(record);
         if (!clients || !record.empty()) reader.damaged();
         row.clients = std::move(*clients);
         return true;
     }
 };
+
+// Merges the runs and the rows in memory (sorted), by value, from `from` up to (not including)
+// `to` (empty: to the end), and visits each value once, its counts added and sketches merged.
+// The runs' buffers share about a MiB.
+void merge_source_rows(const std::vector<SpillRun>& runs,
+                       std::span<const SortedRow<SourceCounts>> in_memory, std::string_view from,
+                       std::string_view to, const Summary::SourceRowVisitor& visit) {
+    auto before_end = [&](std::string_view value) { return to.empty() || value < to; };
+    auto memory_from = std::partition_point(
+        in_memory.begin(), in_memory.end(),
+        [&](const SortedRow<SourceCounts>& sorted) { return sorted.key() < from; });
+    auto memory_to = std::partition_point(
+        memory_from, in_memory.end(),
+        [&](const SortedRow<SourceCounts>& sorted) { return before_end(sorted.key()); });
+    in_memory = std::span<const SortedRow<SourceCounts>>(memory_from, memory_to);
+
+    std::vector<SpilledRows> sources;
+    sources.reserve(runs.size());
+    const std::size_t buffer_bytes =
+        std::max<std::size_t>(std::size_t{4} << 10, (std::size_t{1} << 20) / runs.size());
+    for (const SpillRun& run : runs) {
+        sources.push_back({RunReader(run, buffer_bytes), {}, {}, {}});
+    }
+    const std::size_t memory = sources.size();
+    std::size_t memory_at = 0;
+    auto value_of = [&](std::size_t source) {
+        return source == memory ? in_memory[memory_at].key() : sources[source].value;
+    };
+    auto prefix_of = [&](std::size_t source) -> const KeyPrefix& {
+        return source == memory ? in_memory[memory_at].prefix : sources[source].prefix;
+    };
+    auto row_of = [&](std::size_t source) -> const SourceCounts& {
+        return source == memory ? *in_memory[memory_at].row : sources[source].row;
+    };
+    auto advance = [&](std::size_t source) {
+        if (source == memory) return ++memory_at < in_memory.size();
+        return sources[source].next() && before_end(sources[source].value);
+    };
+    // A min-heap of sources by their current value.
+    auto later = [&](std::size_t a, std::size_t b) {
+        return key_less(prefix_of(b), value_of(b), prefix_of(a), value_of(a));
+    };
+    std::vector<std::size_t> heap;
+    for (std::size_t source = 0; source < memory; ++source) {
+        if (sources[source].next(from) && before_end(sources[source].value)) {
+            heap.push_back(source);
+        }
+    }
+    if (!in_memory.empty()) heap.push_back(memory);
+    std::make_heap(heap.begin(), heap.end(), later);
+
+    std::vector<std::size_t> same;
+    SourceCounts merged;
+    while (!heap.empty()) {
+        same.clear();
+        const std::size_t first = heap.front();
+        do {
+            std::pop_heap(heap.begin(), heap.end(), later);
+            same.push_back(heap.back());
+            heap.pop_back();
+        } while (!heap.empty() && prefix_of(heap.front()) == prefix_of(first) &&
+                 value_of(heap.front()) == value_of(first));
+        if (same.size() == 1) {
+            visit(value_of(first), row_of(first));
+        } else {
+            // Counts from one log's lines: they cannot overflow.
+            merged = row_of(first);
+            for (std::size_t i = 1; i < same.size(); ++i) {
+                merged.requests += row_of(same[i]).requests;
+                merged.clients.merge(row_of(same[i]).clients);
+            }
+            visit(value_of(first), merged);
+        }
+        for (std::size_t source : same) {
+            if (advance(source)) {
+                heap.push_back(source);
+                std::push_heap(heap.begin(), heap.end(), later);
+            }
+        }
+    }
+}
+
+// The middle value of the largest run: runs are whole tables of hand-overs, each a sample of
+// every value, so it splits the merge into about equal halves.
+std::string middle_value(const std::vector<SpillRun>& runs) {
+    const SpillRun& largest =
+        *std::max_element(runs.begin(), runs.end(),
+                          [](const SpillRun& a, const SpillRun& b) { return a.size < b.size; });
+    std::size_t records = 0;
+    std::string_view record;
+    for (RunReader reader(largest, std::size_t{64} << 10); reader.next(record);)
+        ++records;
+    RunReader reader(largest, std::size_t{64} << 10);
+    for (std::size_t i = 0; i <= records / 2; ++i) {
+        if (!reader.next(record)) reader.damaged();
+    }
+    std::uint32_t size = 0;
+    if (record.size() < sizeof size) reader.damaged();
+    std::memcpy(&size, record.data(), sizeof size);
+    if (record.size() - sizeof size < size) reader.damaged();
+    return std::string(record.substr(sizeof size, size));
+}
 
 }  // namespace
 
@@ -186,70 +296,55 @@ void Summary::for_each_source_row(std::string_view period, Dimension dimension,
             visit(sorted.key(), *sorted.row);
         return;
     }
-
-    // A merge of the runs and the rows in memory (the last source), by value. The runs'
-    // buffers share about a MiB.
-    std::vector<SpilledRows> sources;
-    sources.reserve(runs->second.size());
-    const std::size_t buffer_bytes =
-        std::max<std::size_t>(std::size_t{4} << 10, (std::size_t{1} << 20) / runs->second.size());
-    for (const SpillRun& run : runs->second) {
-        sources.push_back({RunReader(run, buffer_bytes), {}, {}, {}});
-    }
-    const std::size_t memory = sources.size();
-    std::size_t memory_at = 0;
-    auto value_of = [&](std::size_t source) {
-        return source == memory ? in_memory[memory_at].key() : sources[source].value;
-    };
-    auto prefix_of = [&](std::size_t source) -> const KeyPrefix& {
-        return source == memory ? in_memory[memory_at].prefix : sources[source].prefix;
-    };
-    auto row_of = [&](std::size_t source) -> const SourceCounts& {
-        return source == memory ? *in_memory[memory_at].row : sources[source].row;
-    };
-    auto advance = [&](std::size_t source) {
-        return source == memory ? ++memory_at < in_memory.size() : sources[source].next();
-    };
-    // A min-heap of sources by their current value.
-    auto later = [&](std::size_t a, std::size_t b) {
-        return key_less(prefix_of(b), value_of(b), prefix_of(a), value_of(a));
-    };
-    std::vector<std::size_t> heap;
-    for (std::size_t source = 0; source < memory; ++source) {
-        if (sources[source].next()) heap.push_back(source);
-    }
-    if (!in_memory.empty()) heap.push_back(memory);
-    std::make_heap(heap.begin(), heap.end(), later);
-
-    std::vector<std::size_t> same;
-    SourceCounts merged;
-    while (!heap.empty()) {
-        same.clear();
-        const std::size_t first = heap.front();
-        do {
-            std::pop_heap(heap.begin(), heap.end(), later);
-            same.push_back(heap.back());
-            heap.pop_back();
-        } while (!heap.empty() && prefix_of(heap.front()) == prefix_of(first) &&
-                 value_of(heap.front()) == value_of(first));
-        if (same.size() == 1) {
-            visit(value_of(first), row_of(first));
-        } else {
-            // Counts from one log's lines: they cannot overflow.
-            merged = row_of(first);
-            for (std::size_t i = 1; i < same.size(); ++i) {
-                merged.requests += row_of(same[i]).requests;
-                merged.clients.merge(row_of(same[i]).clients);
-            }
-            visit(value_of(first), merged);
-        }
-        for (std::size_t source : same) {
-            if (advance(source)) {
-                heap.push_back(source);
-                std::push_heap(heap.begin(), heap.end(), later);
-            }
+    std::uint64_t run_bytes = 0;
+    for (const SpillRun& run : runs->second)
+        run_bytes += run.size;
+    // Merging a large table is most of the time it takes to write a summary, on one core while
+    // the others wait: a second thread merges the upper half of the values into a run of its
+    // own, which is read back once the lower half is visited.
+    std::shared_ptr<SpillFile> upper_file;
+    if (run_bytes >= split_merge_bytes) {
+        try {
+            upper_file = std::make_shared<SpillFile>();
+        } catch (const SpillError&) {
+            // One thread, then: the runs are all there.
         }
     }
+    if (!upper_file) {
+        merge_source_rows(runs->second, in_memory, {}, {}, visit);
+        return;
+    }
+    const std::string middle = middle_value(runs->second);
+    std::optional<SpillRun> upper;
+    std::exception_ptr upper_failed;
+    {
+        std::jthread upper_half([&] {
+            try {
+                RunWriter writer(upper_file);
+                std::string record;
+                merge_source_rows(runs->second, in_memory, middle, {},
+                                  [&](std::string_view value, const SourceCounts& row) {
+                                      encode_source_row(record, value, row);
+                                      writer.add(record);
+                                  });
+                upper = writer.finish();
+            } catch (const SpillError&) {
+                // Below, on this thread.
+            } catch (...) {
+                upper_failed = std::current_exception();
+            }
+        });
+        merge_source_rows(runs->second, in_memory, {}, middle, visit);
+    }
+    if (upper_failed) std::rethrow_exception(upper_failed);
+    if (!upper) {
+        // The upper half's run could not be written (a full disk): merge it here instead.
+        merge_source_rows(runs->second, in_memory, middle, {}, visit);
+        return;
+    }
+    SpilledRows upper_rows{RunReader(*upper, std::size_t{256} << 10), {}, {}, {}};
+    while (upper_rows.next())
+        visit(upper_rows.value, upper_rows.row);
 }
 
 Aggregator::Aggregator(const SummarySettings& settings, const DownloadRules& rules,

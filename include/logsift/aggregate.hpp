@@ -92,10 +92,12 @@ struct Summary {
     // nothing is lost.
     void spill_largest_tables(const std::shared_ptr<SpillFile>& file, std::size_t keep_rows);
     // Visits every row of one source table, in memory and spilled, in value order: each value
-    // once, with its counts from everywhere merged. Throws SpillError.
+    // once, with its counts from everywhere merged. Runs of this many bytes and more are merged
+    // on two threads. Throws SpillError.
     using SourceRowVisitor = std::function<void(std::string_view value, const SourceCounts&)>;
     void for_each_source_row(std::string_view period, Dimension dimension,
                              const SourceRowVisitor& visit) const;
+    std::uint64_t split_merge_bytes = std::uint64_t{4} << 20;
 };
 
 // Builds a Summary from records. One per thread; merge them at the end.

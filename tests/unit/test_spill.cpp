@@ -2,7 +2,7 @@
 // across the buffers; a sketch's raw form reads back to an equal sketch and refuses a cut one;
 // and a summary whose tables went to runs, in several pieces that share values with each other
 // and with the rows still in memory, writes the same JSON and the same reports as one that
-// never left memory.
+// never left memory, merged on one thread or two.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -179,6 +179,15 @@ TEST_CASE("a summary with spilled tables writes what the same rows in memory wri
         CHECK(spilled.spilled.at({"2026-10-08", Dimension::network}).size() == 3);
 
         CHECK(summary_to_json(spilled) == summary_to_json(in_memory));
+        SUBCASE("merged on two threads: the upper half goes through a run of its own") {
+            spilled.split_merge_bytes = 0;
+            CHECK(summary_to_json(spilled) == summary_to_json(in_memory));
+            // With rows in memory on both sides of the middle value too.
+            REQUIRE_FALSE(spilled.merge(networks(count / 4, count / 5, clients, 3)));
+            REQUIRE_FALSE(in_memory.merge(networks(count / 4, count / 5, clients, 3)));
+            CHECK(summary_to_json(spilled) == summary_to_json(in_memory));
+            CHECK(sources_report(spilled, {}) == sources_report(in_memory, {}));
+        }
         for (std::size_t top : {0, 1, 10}) {
             for (std::uint64_t min_clients : {0, 2, 4}) {
                 CAPTURE(top);
