@@ -23,7 +23,9 @@
 namespace logsift {
 namespace {
 
-constexpr std::size_t chunk_bytes = 1 << 20;
+// Each chunk wakes the committer and the reader, maps and unmaps: 2 MiB keep that under a
+// percent of a run, and in-flight chunks at 16 MiB of page cache.
+constexpr std::size_t chunk_bytes = 1 << 21;
 constexpr std::uint64_t reading_done_marker = UINT64_MAX;
 
 struct Chunk {

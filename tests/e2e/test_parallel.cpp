@@ -10,7 +10,7 @@ using namespace e2e;
 
 namespace {
 
-// A log of several chunks (1 MiB each) with malformed lines scattered through it, an overlong
+// A log of several chunks (2 MiB each) with malformed lines scattered through it, an overlong
 // line, and lines of another format at the top.
 std::string generated_log() {
     std::vector<std::string> lines = split_lines(read_file(data("codecs/sample.log")));
