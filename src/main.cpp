@@ -1,6 +1,8 @@
 // logsift's entry point: binds the command line to plain option structs, builds the run's
 // config from them, and runs the chosen subcommand. The work lives in the stages.
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
 #include <variant>
 
 #include "logsift/config.hpp"
@@ -10,6 +12,18 @@
 namespace {
 
 using logsift::ExitCode;
+
+// A run ends here with its output written: the system takes the memory back at once, where
+// destroying the configuration (a thousand compiled user-agent rules) takes tens of
+// milliseconds. Sanitizer builds return and destroy it all, for their leak check.
+void end_now(ExitCode status) {
+#ifndef __SANITIZE_ADDRESS__
+    std::fflush(nullptr);
+    std::_Exit(static_cast<int>(status));
+#else
+    (void)status;
+#endif
+}
 
 // The options every subcommand that reads logs shares.
 void add_input_options(CLI::App& command, logsift::InputOptions& options) {
@@ -265,7 +279,9 @@ int main(int argc, char** argv) {
             logsift::print_error(error->message);
             return static_cast<int>(ExitCode::usage);
         }
-        return static_cast<int>(logsift::run_aggregate(std::get<logsift::AggregateConfig>(config)));
+        status = logsift::run_aggregate(std::get<logsift::AggregateConfig>(config));
+        end_now(status);
+        return static_cast<int>(status);
     }
     if (reduce->parsed()) {
         auto config = logsift::build_reduce_config(reduce_options);
@@ -284,5 +300,6 @@ int main(int argc, char** argv) {
         }
         status = logsift::run_formats(std::get<logsift::FormatsConfig>(config));
     }
+    end_now(status);
     return static_cast<int>(status);
 }
