@@ -23,9 +23,11 @@
 namespace logsift {
 namespace {
 
-// Each chunk wakes the committer and the reader, maps and unmaps: 2 MiB keep that under a
-// percent of a run, and in-flight chunks at 16 MiB of page cache.
-constexpr std::size_t chunk_bytes = 1 << 21;
+// Each chunk wakes the committer and the reader: a mapped chunk of 2 MiB keeps that (and its
+// mapping) under a percent of a run, its page cache shared. A copied chunk is memory of its
+// own, held up to eight times over: 1 MiB.
+constexpr std::size_t mapped_chunk_bytes = std::size_t{1} << 21;
+constexpr std::size_t chunk_bytes = std::size_t{1} << 20;
 constexpr std::uint64_t reading_done_marker = UINT64_MAX;
 
 struct Chunk {
@@ -171,7 +173,6 @@ void read_chunks(ParallelRun& run) {
             chunk.name = &name;
         };
         start_chunk();
-        chunk.text.reserve(chunk_bytes + config.max_line + 2);
         std::uint32_t in_chunk = 0;
         auto add_overlong = [&](const ScanError&) {
             chunk.overlong.push_back(in_chunk++);
@@ -206,13 +207,13 @@ void read_chunks(ParallelRun& run) {
             // inputs move in bulk, a buffer's worth at a time; next() reads on, and takes the
             // lines that end past the buffer, overlong ones and the last one.
             if (in_chunk == 0) {
-                if (std::optional<MappedLines> mapped = reader->map_lines(chunk_bytes)) {
+                if (std::optional<MappedLines> mapped = reader->map_lines(mapped_chunk_bytes)) {
                     chunk.mapped = std::move(mapped);
                     run.progress->update_block(reader->bytes_read(), run.lines_committed);
                     if (!ship_full() || run.stop) break;
                     continue;
                 }
-                if (chunk.text.capacity() == 0) {
+                if (chunk.text.capacity() < chunk_bytes) {
                     chunk.text.reserve(chunk_bytes + config.max_line + 2);
                 }
             }

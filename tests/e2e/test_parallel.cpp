@@ -10,8 +10,8 @@ using namespace e2e;
 
 namespace {
 
-// A log of several chunks (2 MiB each) with malformed lines scattered through it, an overlong
-// line, and lines of another format at the top.
+// A log of several chunks (1 MiB each copied, 2 MiB mapped) with malformed lines scattered
+// through it, an overlong line, and lines of another format at the top.
 std::string generated_log() {
     std::vector<std::string> lines = split_lines(read_file(data("codecs/sample.log")));
     std::string log;
