@@ -303,7 +303,7 @@ void Summary::for_each_source_row(std::string_view period, Dimension dimension,
     // the others wait: a second thread merges the upper half of the values into a run of its
     // own, which is read back once the lower half is visited.
     std::shared_ptr<SpillFile> upper_file;
-    if (run_bytes >= split_merge_bytes) {
+    if (run_bytes > 0 && run_bytes >= split_merge_bytes) {
         try {
             upper_file = std::make_shared<SpillFile>();
         } catch (const SpillError&) {
