@@ -563,18 +563,18 @@ std::string_view LineReader::take_lines(std::size_t max_bytes, std::uint64_t& li
 namespace {
 
 std::atomic<std::uint64_t> read_faults{0};
+std::uintptr_t bus_error_page_size = 4096;  // set before the handler is installed
 
 // A page of a mapped input that the file no longer has (it was truncated under the mapping) or
 // that its device cannot read raises SIGBUS on whichever thread touches it. Mapping zeros there
 // lets that thread finish its lines, which then fail to parse; the caller learns of it from
 // mapped_read_faults and reports the file. Anything else keeps the default action.
 void on_bus_error(int, siginfo_t* info, void*) {
-    const auto page_size = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-    void* page =
-        reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(info->si_addr) & ~(page_size - 1));
+    void* page = reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(info->si_addr) &
+                                         ~(bus_error_page_size - 1));
     if (info->si_code != BUS_ADRERR ||
-        ::mmap(page, page_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
-            MAP_FAILED) {
+        ::mmap(page, bus_error_page_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+               0) == MAP_FAILED) {
         ::signal(SIGBUS, SIG_DFL);  // the access repeats and ends the process as before
         return;
     }
@@ -584,6 +584,7 @@ void on_bus_error(int, siginfo_t* info, void*) {
 void handle_bus_errors() {
     static std::once_flag installed;
     std::call_once(installed, [] {
+        bus_error_page_size = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
         struct sigaction action {};
         action.sa_sigaction = on_bus_error;
         action.sa_flags = SA_SIGINFO;

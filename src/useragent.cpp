@@ -50,7 +50,7 @@ RE2::Options rule_options(int64_t max_mem = rule_max_mem) {
     // outside printable ASCII as \xHH, so agents are ASCII, as the rules are, and match as in
     // UTF-8; uap-core's test agents all parse the same. But a `.` is then one byte range, not a
     // UTF-8 decoder, so its `.{0,300}` compile to a fraction of the program: a seventh less load
-    // time, and less for each unseen agent. (A UTF-8 agent's characters count as bytes.)
+    // time. (A UTF-8 agent's characters count as bytes.)
     options.set_encoding(RE2::Options::EncodingLatin1);
     return options;
 }
