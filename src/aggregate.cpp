@@ -120,6 +120,18 @@ void encode_source_row(std::string& out, std::string_view value, const SourceCou
     row.clients.append_raw(out);
 }
 
+// The value of a spilled row (see encode_source_row); record moves past it, to the requests.
+std::string_view take_value(std::string_view& record, const RunReader& reader) {
+    std::uint32_t size = 0;
+    if (record.size() < sizeof size) reader.damaged();
+    std::memcpy(&size, record.data(), sizeof size);
+    record.remove_prefix(sizeof size);
+    if (record.size() < std::size_t{size} + sizeof(SourceCounts::requests)) reader.damaged();
+    const std::string_view value = record.substr(0, size);
+    record.remove_prefix(size);
+    return value;
+}
+
 // A run's reader and the row it is at.
 struct SpilledRows {
     RunReader reader;
@@ -133,16 +145,11 @@ struct SpilledRows {
         std::string_view record;
         do {
             if (!reader.next(record)) return false;
-            std::uint32_t size = 0;
-            if (record.size() < sizeof size) reader.damaged();
-            std::memcpy(&size, record.data(), sizeof size);
-            record.remove_prefix(sizeof size);
-            if (record.size() < std::size_t{size} + sizeof row.requests) reader.damaged();
-            value = record.substr(0, size);
+            value = take_value(record, reader);
         } while (value < from);
         prefix = KeyPrefix(value);
-        std::memcpy(&row.requests, record.data() + value.size(), sizeof row.requests);
-        record.remove_prefix(value.size() + sizeof row.requests);
+        std::memcpy(&row.requests, record.data(), sizeof row.requests);
+        record.remove_prefix(sizeof row.requests);
         std::optional<DistinctCounter> clients = DistinctCounter::read_raw(record);
         if (!clients || !record.empty()) reader.damaged();
         row.clients = std::move(*clients);
@@ -245,11 +252,7 @@ std::string middle_value(const std::vector<SpillRun>& runs) {
     for (std::size_t i = 0; i <= records / 2; ++i) {
         if (!reader.next(record)) reader.damaged();
     }
-    std::uint32_t size = 0;
-    if (record.size() < sizeof size) reader.damaged();
-    std::memcpy(&size, record.data(), sizeof size);
-    if (record.size() - sizeof size < size) reader.damaged();
-    return std::string(record.substr(sizeof size, size));
+    return std::string(take_value(record, reader));
 }
 
 }  // namespace

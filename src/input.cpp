@@ -621,10 +621,18 @@ MappedLines::~MappedLines() {
     if (base_) ::munmap(base_, size_);
 }
 
-bool MappedLines::cut_short() const {
+namespace {
+
+// True when the file is now shorter than `size` bytes, or cannot say.
+bool shorter_than(int file, std::uint64_t size) {
     struct stat info {};
-    return !file_ || ::fstat(*file_, &info) != 0 ||
-           static_cast<std::uint64_t>(info.st_size) < end_offset_;
+    return ::fstat(file, &info) != 0 || static_cast<std::uint64_t>(info.st_size) < size;
+}
+
+}  // namespace
+
+bool MappedLines::cut_short() const {
+    return !file_ || shorter_than(*file_, end_offset_);
 }
 
 std::optional<MappedLines> LineReader::map_lines(std::size_t max_bytes) {
@@ -657,8 +665,7 @@ std::optional<MappedLines> LineReader::map_lines(std::size_t max_bytes) {
     const char* start = static_cast<const char*>(base) + (from - map_from);
     const std::uint64_t faults = mapped_read_faults();
     const void* last = ::memrchr(start, '\n', map_to - from);
-    if (mapped_read_faults() != faults && ::fstat(map_fd_, &info) == 0 &&
-        static_cast<std::uint64_t>(info.st_size) < map_to) {
+    if (mapped_read_faults() != faults && shorter_than(map_fd_, map_to)) {
         ::munmap(base, map_size);
         error_ = cut_short_reason;
         eof_ = true;
