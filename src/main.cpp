@@ -7,6 +7,7 @@
 
 #include "logsift/config.hpp"
 #include "logsift/diag.hpp"
+#include "logsift/memory.hpp"
 #include "logsift/pipeline.hpp"
 
 namespace {
@@ -178,6 +179,7 @@ void record_shaping_options(const CLI::App& command, logsift::AggregateCliOption
 }  // namespace
 
 int main(int argc, char** argv) {
+    logsift::back_heap_with_huge_pages();
     CLI::App app{
         "logsift turns web-server access logs into privacy-safe facts: each line is reduced to a "
         "time bucket, a truncated client network, the method, the resource without its query, "

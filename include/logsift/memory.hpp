@@ -1,0 +1,16 @@
+// Memory: how the process's heap is set up before anything is loaded. A run reads its tables
+// (the network rows, the sketches' registers, the country database, the user-agent caches) at
+// random, several times a line, across tens of MiB: with 4 KiB pages the address translations
+// miss about as often as the data does.
+#pragma once
+
+namespace logsift {
+
+// Asks the kernel to back the heap's next 64 MiB with transparent huge pages (2 MiB), which it
+// does where /sys/kernel/mm/transparent_hugepage/enabled is `madvise` or `always`, and keeps
+// malloc from handing that memory back, which would lose the advice. Call once, first thing in
+// main, before the allocations it is for. Returns whether the advice was taken; false in
+// sanitizer builds, whose allocator is not glibc's.
+bool back_heap_with_huge_pages();
+
+}  // namespace logsift
