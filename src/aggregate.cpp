@@ -244,12 +244,9 @@ std::string middle_value(const std::vector<SpillRun>& runs) {
     const SpillRun& largest =
         *std::max_element(runs.begin(), runs.end(),
                           [](const SpillRun& a, const SpillRun& b) { return a.size < b.size; });
-    std::size_t records = 0;
     std::string_view record;
-    for (RunReader reader(largest, std::size_t{64} << 10); reader.next(record);)
-        ++records;
     RunReader reader(largest, std::size_t{64} << 10);
-    for (std::size_t i = 0; i <= records / 2; ++i) {
+    for (std::uint64_t i = 0; i <= largest.records / 2; ++i) {
         if (!reader.next(record)) reader.damaged();
     }
     return std::string(take_value(record, reader));

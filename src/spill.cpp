@@ -78,6 +78,7 @@ void RunWriter::add(std::string_view record) {
     if (buffer_.capacity() < buffer_bytes) buffer_.reserve(buffer_bytes);
     buffer_.append(reinterpret_cast<const char*>(&size), sizeof size);
     buffer_.append(record);
+    ++records_;
 }
 
 void RunWriter::flush() {
@@ -91,7 +92,7 @@ void RunWriter::flush() {
 
 SpillRun RunWriter::finish() {
     flush();
-    return {file_, offset_, size_};
+    return {file_, offset_, size_, records_};
 }
 
 RunReader::RunReader(SpillRun run, std::size_t buffer_bytes)

@@ -45,6 +45,7 @@ struct SpillRun {
     std::shared_ptr<SpillFile> file;
     std::uint64_t offset = 0;
     std::uint64_t size = 0;
+    std::uint64_t records = 0;
 };
 
 // Writes a run through a buffer of buffer_bytes (more for a record that needs it).
@@ -61,6 +62,7 @@ class RunWriter {
     std::string buffer_;
     std::uint64_t offset_ = 0;
     std::uint64_t size_ = 0;
+    std::uint64_t records_ = 0;
     bool started_ = false;
 };
 
