@@ -162,6 +162,14 @@ const RealLog real_logs[] = {
     {"nginx-combined-xff-misc-crowdsec.log", "main", 10, 10},
     {"nginx-ingress-controller-upstream-beats.log", "combined", 29, 29},
     {"vhost-combined-misc-crowdsec.log", "vhost_combined_noport", 19, 19},
+    // Added later (SOURCES.md, "Added later"); counted the same way.
+    {"apache-combined-ipv6doc-mtail.log", "combined", 5, 5},
+    {"apache-combined-rla.log", "combined", 5, 5},
+    {"apache-common-rla.log", "common", 10, 10},
+    {"nginx-combined-sigwait-gromnitsky.log", "combined", 48, 48},
+    {"nginx-combined-silverbullets-ployt0.log", "combined", 16912, 16912},
+    // The last line is "bogus line".
+    {"nginx-main-fxa-heka.log", "main", 10, 9},
 };
 
 TEST_CASE("formats: --format auto picks the right preset for each real log, at its parse rate") {
@@ -184,7 +192,9 @@ TEST_CASE("formats: logs that mix several formats have no clear majority") {
     // Half or fewer of their lines fit any one preset: guessing would lose data silently.
     for (const char* file :
          {"nginx-combined-xff-variants-beats.log", "nginx-host-prefixed-beats.log",
-          "nginx-mixed-access-error-crowdsec.log"}) {
+          "nginx-mixed-access-error-crowdsec.log",
+          // Traefik: 25 CLF lines, then JSON; and JSON only. No preset reads JSON yet.
+          "traefik-clf-then-json-geraldcroes.log", "traefik-json-maborak.log"}) {
         CAPTURE(file);
         Result result = logsift({"reduce", data(std::string("real/") + file).string()});
         CHECK(result.status == 2);
@@ -196,6 +206,28 @@ TEST_CASE("formats: logs that mix several formats have no clear majority") {
                             data("real/nginx-combined-xff-variants-beats.log").string()});
     CHECK(named.status == 0);
     CHECK(contains(named.err, stats(7, 3)));
+}
+
+TEST_CASE(
+    "formats: real logs with a field between status and referrer read with their own string") {
+    // mtail's Apache example puts %D (microseconds) before the referrer.
+    Result apache = logsift({"reduce", "--verbose", "--fields", "network,status,agent", "--format",
+                             R"(%h %l %u %t "%r" %>s %b %D "%{Referer}i" "%{User-agent}i")",
+                             data("real/apache-custom-D-mtail.log").string()});
+    CHECK(apache.status == 0);
+    CHECK(contains(apache.err, stats(3, 3)));
+    CHECK(apache.out ==
+          "192.168.74.0/24\t304\tOther\n"
+          "192.168.74.0/24\t200\tOther\n"
+          "2001:db8::/48\t404\tOther\n");
+    // lighttpd writes the X-Forwarded-For header first, then the connecting address.
+    Result lighttpd = logsift(
+        {"reduce", "--verbose", "--fields", "network,resource,bytes", "--format",
+         R"(%{X-Forwarded-For}i %h %u %t "%r" %>s %b %I %O %T "%{Referer}i" "%{User-Agent}i")",
+         data("real/lighttpd-custom-mtail.log").string()});
+    CHECK(lighttpd.status == 0);
+    CHECK(contains(lighttpd.err, stats(19, 19)));
+    CHECK(split_lines(lighttpd.out).at(0) == "192.0.2.0/24\t/group.cache.asc\t191");
 }
 
 TEST_CASE("formats: each input gets its own detected format") {
