@@ -96,22 +96,22 @@ TEST_CASE("agents: text that uap-core's rules capture leaves reduce only as a pr
     CHECK(logsift({"reduce", "--quiet", "--format", "combined", "--fields",
                    "agent,agent_version,agent_class"},
                   input)
-              .out == "Other\t\tother\n"
-                      "Other bot\t\tbot\n"
-                      "Other bot\t\tbot\n"
-                      "ArcGIS Pro\t\tbrowser\n"
-                      "Other\t\tother\n"
-                      "Chrome\t\tbrowser\n"
-                      "Googlebot\t2.1\tbot\n");
+              .out ==
+          "Other\t\tother\n"
+          "Other bot\t\tbot\n"
+          "Other bot\t\tbot\n"
+          "ArcGIS Pro\t\tbrowser\n"
+          "Other\t\tother\n"
+          "Chrome\t\tbrowser\n"
+          "Googlebot\t2.1\tbot\n");
     for (const char* format : {"tsv", "csv", "jsonl"}) {
-        INFO(format);
-        const Result result = logsift({"reduce", "--quiet", "--format", "combined",
-                                       "--output-format", format},
-                                      input);
+        INFO(std::string(format));
+        const Result result = logsift(
+            {"reduce", "--quiet", "--format", "combined", "--output-format", format}, input);
         CHECK(result.status == 0);
         for (const char* canary : {"alice", "hunter2", "CNRYUA", "JohnDoe", "Secret123",
                                    "secret-token", "HYPERLINK", "123456789", "987654"}) {
-            INFO(canary);
+            INFO(std::string(canary));
             CHECK(result.out.find(canary) == std::string::npos);
         }
     }
