@@ -3,6 +3,8 @@
 // text to find the first matching rule), and maps a user-agent string to family, version, class.
 #include "logsift/useragent.hpp"
 
+#include "logsift/agent_grammar.hpp"
+
 #include <re2/filtered_re2.h>
 #include <re2/re2.h>
 #include <re2/set.h>
@@ -113,7 +115,55 @@ struct AgentRule {
     Replacement family, v1, v2, v3;
     int groups_needed = 0;  // captures the capturing match asks for, beyond group 0
     std::size_t line = 0;
+    // Bit N: capture N, which the family takes, is the client's free text (agent_grammar.hpp).
+    unsigned free_text_groups = 0;
+
+    // A literal family_replacement is the rule author's product name, trusted as it is.
+    bool family_is_literal() const { return family && highest_reference(*family) == 0; }
 };
+
+// The captures a family takes: its template's $N, or capture 1 without a template.
+unsigned family_groups(const Replacement& family) {
+    if (!family) return 1U << 1;
+    unsigned groups = 0;
+    for (std::size_t i = 0; i + 1 < family->size(); ++i) {
+        const char c = (*family)[i + 1];
+        if ((*family)[i] == '$' && c >= '1' && c <= '9') groups |= 1U << (c - '0');
+    }
+    return groups;
+}
+
+// Whether every capture the family takes (trimmed; one that took no part is empty) is a
+// product name. The template's own text is the rule author's and is not checked.
+bool family_captures_pass(const AgentRule& rule, const re2::StringPiece* groups, int count) {
+    if (rule.family_is_literal()) return true;
+    const unsigned taken = family_groups(rule.family);
+    for (int index = 1; index < count; ++index) {
+        if ((taken & (1U << index)) == 0 || groups[index].data() == nullptr) continue;
+        std::string_view captured(groups[index].data(), groups[index].size());
+        while (!captured.empty() && is_space(captured.front()))
+            captured.remove_prefix(1);
+        while (!captured.empty() && is_space(captured.back()))
+            captured.remove_suffix(1);
+        const CaptureKind kind = (rule.free_text_groups & (1U << index)) != 0
+                                     ? CaptureKind::free_text
+                                     : CaptureKind::product;
+        if (!captured.empty() && !is_product_token(captured, kind)) return false;
+    }
+    return true;
+}
+
+// Major, minor and patch as written, or all three empty when one of them is no short number.
+void keep_numeric_version(std::string& major, std::string& minor, std::string& patch) {
+    for (const std::string* part : {&major, &minor, &patch}) {
+        if (!part->empty() && !is_version_component(*part)) {
+            major.clear();
+            minor.clear();
+            patch.clear();
+            return;
+        }
+    }
+}
 
 struct DeviceRule {
     Replacement family;
@@ -244,7 +294,8 @@ struct AgentParser::Impl {
             AgentRule rule;
             rule.line = line_of(entry);
             std::string error;
-            const int id = agents.add(pattern_of(entry), error);
+            const std::string pattern = pattern_of(entry);
+            const int id = agents.add(pattern, error);
             if (id < 0) {
                 if (bad == BadPattern::fail) {
                     throw LoadFailure{rule.line, "RE2 cannot compile the regex: " + error};
@@ -259,6 +310,12 @@ struct AgentParser::Impl {
             const int wanted = std::max({needed(rule.family, 1), needed(rule.v1, 2),
                                          needed(rule.v2, 3), needed(rule.v3, 4)});
             rule.groups_needed = std::min(wanted, agents.regex(id).NumberOfCapturingGroups());
+            for (int group = 1; group <= 9; ++group) {
+                if ((family_groups(rule.family) & (1U << group)) != 0 &&
+                    capture_is_free_text(pattern, group)) {
+                    rule.free_text_groups |= 1U << group;
+                }
+            }
             agents.rules.push_back(std::move(rule));
         }
     }
@@ -313,13 +370,18 @@ struct AgentParser::Impl {
     AgentInfo parse_with(std::string_view text, int& rule_index) const {
         AgentInfo info;
         rule_index = agents.first_match(text);
-        if (rule_index >= 0) fill_agent(rule_index, text, info);
-        if (info.family.empty()) {
-            info.family = "Other";
+        bool refused = false;
+        if (rule_index >= 0) refused = !fill_agent(rule_index, text, info);
+        const bool spider = is_spider(text);
+        if (info.family.empty() || refused) {
+            // A crawler whose name is refused is still a crawler: the device rules or the
+            // refused name itself say so.
+            info.family = refused && (spider || names_a_bot(info.family)) ? "Other bot" : "Other";
             info.major.clear();
             info.minor.clear();
             info.patch.clear();
         }
+        keep_numeric_version(info.major, info.minor, info.patch);
         if (!info.major.empty()) {
             info.version = info.major;
             if (!info.minor.empty()) {
@@ -327,7 +389,7 @@ struct AgentParser::Impl {
                 if (!info.patch.empty()) info.version.append(".").append(info.patch);
             }
         }
-        if (is_spider(text)) {
+        if (spider || info.family == "Other bot") {
             info.agent_class = AgentClass::bot;
         } else if (info.family == "Other") {
             info.agent_class = AgentClass::other;
@@ -339,18 +401,20 @@ struct AgentParser::Impl {
         return info;
     }
 
-    void fill_agent(int index, std::string_view text, AgentInfo& info) const {
+    // uap-core's answer; false when the family holds a capture that is no product name.
+    bool fill_agent(int index, std::string_view text, AgentInfo& info) const {
         const AgentRule& rule = agents.rules[index];
         re2::StringPiece groups[10];
         const int count = rule.groups_needed + 1;
         if (!agents.regex(index).Match(re2::StringPiece(text.data(), text.size()), 0, text.size(),
                                        RE2::UNANCHORED, groups, count)) {
-            return;  // cannot happen: the filter said it matches
+            return true;  // cannot happen: the filter said it matches
         }
         info.family = resolve(rule.family, 1, groups, count);
         info.major = resolve(rule.v1, 2, groups, count);
         info.minor = resolve(rule.v2, 3, groups, count);
         info.patch = resolve(rule.v3, 4, groups, count);
+        return family_captures_pass(rule, groups, count);
     }
 
     // uap-core's device family is "Spider": only the first matching device rule counts.

@@ -74,3 +74,45 @@ TEST_CASE("agents: without uap-core's rules the run stops with status 2 and says
     CHECK(network.status == 0);
     CHECK(split_lines(network.out).size() == 5);
 }
+
+TEST_CASE("agents: text that uap-core's rules capture leaves reduce only as a product name") {
+    // Each agent is one that uap-core's rules copy into the family or the version as it is.
+    const char* agents[] = {
+        "alice.smith@example.com password=hunter2 CNRYUA01/1.0 CFNetwork/1240.0.4 Darwin/20.0.0",
+        "JohnDoeSecret123bot/1.0",
+        "secret-token-abc Crawler/2.0",
+        "ArcGIS Pro 3.1.CNRYUA04-user=alice",
+        "=HYPERLINK(1)/1.0 CFNetwork/1240.0.4 Darwin/20.0.0",
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/8.123456789.987654 Safari/537.36",
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    };
+    std::string input;
+    for (const char* agent : agents) {
+        input += "192.0.2.1 - - [08/Oct/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"";
+        input += agent;
+        input += "\"\n";
+    }
+    CHECK(logsift({"reduce", "--quiet", "--format", "combined", "--fields",
+                   "agent,agent_version,agent_class"},
+                  input)
+              .out ==
+          "Other\t\tother\n"
+          "Other bot\t\tbot\n"
+          "Other bot\t\tbot\n"
+          "ArcGIS Pro\t\tbrowser\n"
+          "Other\t\tother\n"
+          "Chrome\t\tbrowser\n"
+          "Googlebot\t2.1\tbot\n");
+    for (const char* format : {"tsv", "csv", "jsonl"}) {
+        INFO(std::string(format));
+        const Result result = logsift(
+            {"reduce", "--quiet", "--format", "combined", "--output-format", format}, input);
+        CHECK(result.status == 0);
+        for (const char* canary : {"alice", "hunter2", "CNRYUA", "JohnDoe", "Secret123",
+                                   "secret-token", "HYPERLINK", "123456789", "987654"}) {
+            INFO(std::string(canary));
+            CHECK(result.out.find(canary) == std::string::npos);
+        }
+    }
+}

@@ -31,8 +31,51 @@ const std::string agents_yaml = std::string(LOGSIFT_PATTERNS_DIR) + "/agents.yam
 constexpr std::size_t expected_skipped = 0;
 
 // test_ua.yaml cases (by index in the file) on which logsift knowingly disagrees with
-// uap-core, each with its reason. Empty for uap-core 1:0.16.0: every case agrees.
-const std::map<std::size_t, const char*> expected_ua_disagreements = {};
+// uap-core: what logsift gives instead, and why. For uap-core 1:0.16.0, all come from the
+// family and version grammar (agent_grammar.hpp): a version with a part that is not 1 to 6
+// digits is dropped whole, and a crawler whose captured name is no product name is `Other bot`.
+struct Disagreement {
+    const char* family;
+    const char* version;
+    const char* reason;
+};
+const std::map<std::size_t, Disagreement> expected_ua_disagreements = {
+    // 15 versions dropped, the family kept.
+    {14, {"Amazon Silk", "", "patch 0-80"}},
+    {66, {"Firefox (Shiretoko)", "", "patch 1pre"}},
+    {67, {"Firefox Beta", "", "patch b4"}},
+    {68, {"Firefox Beta", "", "patch b8pre"}},
+    {93, {"Lightning", "", "patch b3pre"}},
+    {105, {"MozillaDeveloperPreview", "", "patch a1"}},
+    {1252, {"Evolution", "", "patch 2.1"}},
+    {1254, {"RCM CardDAV plugin", "", "patch 2-dev"}},
+    {1283, {"Basilisk", "", "patch 20171113 has 8 digits"}},
+    {1325, {"Google", "", "patch 169645775 has 9 digits"}},
+    {1352, {"FME", "", "major 2018.7"}},
+    {1362, {"Collector for ArcGIS", "", "major 6212016 has 7 digits"}},
+    {1384, {"CloudFoundry", "", "patch 0+2acd15650.2020-04-07"}},
+    {1385, {"HTTPClient", "", "patch 3E"}},
+    {1391, {"go-cli", "", "patch 0+29d6257f1.2019-07-09"}},
+    // 18 crawler names refused: `Other bot`, no version.
+    {393, {"Other bot", "", "Comodo HTTP(S) Crawler: ( )"}},
+    {451, {"Other bot", "", "Nutch; http: (a misparse): ; :"}},
+    {500, {"Other bot", "", "Xenu's Link Sleuth: '"}},
+    {539, {"Other bot", "", "ichiro/mobile: /"}},
+    {616, {"Other bot", "", "Hatena::Crawler: :"}},
+    {680, {"Other bot", "", "Screaming Frog SEO Spider: 4 words of free text"}},
+    {681, {"Other bot", "", "Screaming Frog SEO Spider: 4 words of free text"}},
+    {744, {"Other bot", "", "envolk[ITS]spider: [ ]"}},
+    {795, {"Other bot", "", "Using Fast Enterprise Crawler: 4 words of free text"}},
+    {805, {"Other bot", "", "123metaspider-Bot: 13 bytes mixing letters and digits"}},
+    {836, {"Other bot", "", "CFG_SPIDER_USER_AGENT: 4 words of free text"}},
+    {844, {"Other bot", "", "Computer_and_Automation_Research_Institute_Crawler: 50 bytes"}},
+    {906, {"Other bot", "", "Lycos_Spider_: ends in a separator"}},
+    {937, {"Other bot", "", "ProjectWF-java-test-crawler: 4 words of free text"}},
+    {980, {"Other bot", "", "TAMU_CS_IRL_CRAWLER: 4 words of free text"}},
+    {983, {"Other bot", "", "TelemetrySpider2: 16 bytes mixing letters and digits"}},
+    {1029, {"Other bot", "", "cis455crawler: 13 bytes mixing letters and digits"}},
+    {1057, {"Other bot", "", "parallelContextFocusCrawler1: 28 bytes mixing letters, digits"}},
+};
 
 // The same for test_device.yaml's `Spider` cases (index among all cases of the file).
 const std::map<std::size_t, const char*> expected_bot_disagreements = {};
@@ -110,10 +153,16 @@ TEST_CASE("useragent: every case of uap-core's test_ua.yaml") {
             info.family == text(test_case["family"]) && info.major == text(test_case["major"]) &&
             info.minor == text(test_case["minor"]) && info.patch == text(test_case["patch"]);
         agree += same ? 1 : 0;
-        const bool listed = expected_ua_disagreements.count(i) != 0;
+        const auto listed = expected_ua_disagreements.find(i);
         INFO("test_ua.yaml case " << i << ": got " << info.family << " " << info.major << "."
                                   << info.minor << "." << info.patch);
-        CHECK(same != listed);
+        CHECK(same == (listed == expected_ua_disagreements.end()));
+        if (listed != expected_ua_disagreements.end()) {
+            INFO(listed->second.reason);
+            CHECK(info.family == listed->second.family);
+            CHECK(info.version == listed->second.version);
+            if (info.family == "Other bot") CHECK(info.agent_class == AgentClass::bot);
+        }
     }
     MESSAGE("test_ua.yaml agreement: " << agree << "/" << cases.size());
     CHECK(cases.size() > 1000);
