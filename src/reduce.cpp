@@ -2,6 +2,8 @@
 // (network, host, path, time bucket) in a buffer owned by the Reducer; the rest is dropped.
 #include "logsift/reduce.hpp"
 
+#include "logsift/hosts.hpp"
+
 #include <xxhash.h>
 
 #include <algorithm>
@@ -157,11 +159,14 @@ std::size_t Reducer::reduce_network_uncached(const Fields& fields, Record& recor
                                        return ip_in_network(*address, cidr.network, cidr.prefix);
                                    });
     }
-    if (address && options_.countries) record.country = options_.countries->country(*address);
+    if (address && options_.countries) {
+        // A 6to4, Teredo or NAT64 address is located by the IPv4 address it carries.
+        record.country = options_.countries->country(embedded_ipv4(*address).value_or(*address));
+    }
 
     if (address) {
-        unsigned prefix = address->v6 ? options_.ipv6_prefix : options_.ipv4_prefix;
-        return format_network(truncate_ip(*address, prefix), prefix, network_buffer_.data());
+        return format_client_network(*address, options_.ipv4_prefix, options_.ipv6_prefix,
+                                     network_buffer_.data());
     }
     if (!fields.has(FieldKind::client)) return 0;
     // Not an address: a host name (HostnameLookups On) or garbage.
@@ -230,11 +235,15 @@ std::optional<ScanError> Reducer::reduce(std::string_view line, const Fields& fi
             bytes == "-" ? std::optional<std::uint64_t>(0) : parse_number<std::uint64_t>(bytes);
     }
     if (fields.has(FieldKind::referrer)) {
-        std::size_t size =
-            reduce_referrer(fields.get(FieldKind::referrer), referrer_buffer_.data());
+        std::size_t size = reduce_referrer(fields.get(FieldKind::referrer), options_.ipv4_prefix,
+                                           options_.ipv6_prefix, referrer_buffer_.data());
         record.referrer_host = {referrer_buffer_.data(), size};
     }
-    if (fields.has(FieldKind::vhost)) record.vhost = dash_as_empty(fields.get(FieldKind::vhost));
+    if (fields.has(FieldKind::vhost)) {
+        std::size_t size =
+            reduce_vhost(fields.get(FieldKind::vhost), options_.site_hosts, vhost_buffer_.data());
+        record.vhost = {vhost_buffer_.data(), size};
+    }
     if (agents_ && fields.has(FieldKind::user_agent)) {
         const AgentInfo& agent = agents_->lookup(fields.get(FieldKind::user_agent));
         record.agent = agent.family;
