@@ -152,17 +152,20 @@ std::size_t Reducer::reduce_network_uncached(const Fields& fields, Record& recor
     if (!address && fields.has(FieldKind::client)) address = parse_ip(client);
 
     // The full address is used here, and only here: for --client and the country.
+    // A 6to4, Teredo or NAT64 client is also the IPv4 client it carries: its network is printed
+    // as that one's, so --client and the country judge it as that one too.
+    const std::optional<IpAddress> carried = address ? embedded_ipv4(*address) : std::nullopt;
     if (!options_.client_filter.empty()) {
         record.client_selected =
-            address && std::any_of(options_.client_filter.begin(), options_.client_filter.end(),
-                                   [&](const Cidr& cidr) {
-                                       return ip_in_network(*address, cidr.network, cidr.prefix);
-                                   });
+            address &&
+            std::any_of(options_.client_filter.begin(), options_.client_filter.end(),
+                        [&](const Cidr& cidr) {
+                            return ip_in_network(*address, cidr.network, cidr.prefix) ||
+                                   (carried && ip_in_network(*carried, cidr.network, cidr.prefix));
+                        });
     }
-    if (address && options_.countries) {
-        // A 6to4, Teredo or NAT64 address is located by the IPv4 address it carries.
-        record.country = options_.countries->country(embedded_ipv4(*address).value_or(*address));
-    }
+    if (address && options_.countries)
+        record.country = options_.countries->country(carried.value_or(*address));
 
     if (address) {
         return format_client_network(*address, options_.ipv4_prefix, options_.ipv6_prefix,

@@ -51,6 +51,21 @@ TEST_CASE("hosts: a 6to4 client in X-Forwarded-For gives the IPv4 network it car
     CHECK(result.out == "203.0.113.0/24\n");
 }
 
+TEST_CASE("hosts: --client selects a 6to4 client by the IPv4 address it carries") {
+    const std::string input = combined_line("2002:cb00:714d::1", "-") +
+                              combined_line("2002:c633:6401::1", "-") +
+                              combined_line("203.0.113.9", "-");
+    Result by_v4 = logsift({"reduce", "--quiet", "--no-geoip", "--format", "combined", "--client",
+                            "203.0.113.0/24", "--fields", "network"},
+                           input);
+    CHECK(by_v4.status == 0);
+    CHECK(by_v4.out == "203.0.113.0/24\n203.0.113.0/24\n");
+    Result by_v6 = logsift({"reduce", "--quiet", "--no-geoip", "--format", "combined", "--client",
+                            "2002::/16", "--fields", "network"},
+                           input);
+    CHECK(by_v6.out == "203.0.113.0/24\n198.51.100.0/24\n");
+}
+
 TEST_CASE("hosts: host-name clients keep their ICANN registrable domain") {
     Result result =
         logsift({"reduce", "--quiet", "--no-geoip", "--format", "combined", "--fields", "network"},
