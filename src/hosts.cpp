@@ -86,28 +86,25 @@ bool lower_host_name(std::string_view text, char* out, std::size_t capacity) {
     return letter;
 }
 
-bool is_label_suffix(std::string_view name, std::string_view suffix) {
-    return name == suffix || (name.size() > suffix.size() && name.ends_with(suffix) &&
-                              name[name.size() - suffix.size() - 1] == '.');
-}
-
 // Names that only resolve inside a network: single labels (intranet short names) and the
 // special-use and customary private domains (RFC 6761, RFC 6762, RFC 8375, ICANN's .internal,
 // and the common home-router and enterprise ones).
-bool is_internal_name(std::string_view name) {
-    if (name.find('.') == std::string_view::npos) return true;
-    for (std::string_view suffix : {"localhost", "localdomain", "local", "internal", "lan",
-                                    "home.arpa", "home", "corp", "intranet", "private"}) {
-        if (is_label_suffix(name, suffix)) return true;
+// Judged on the last label, found by the caller: this runs for every referrer.
+bool is_internal_name(std::string_view name, std::size_t last_dot) {
+    if (last_dot == std::string_view::npos) return true;
+    const std::string_view last = name.substr(last_dot + 1);
+    for (std::string_view word : {"localhost", "localdomain", "local", "internal", "lan", "home",
+                                  "corp", "intranet", "private"}) {
+        if (last == word) return true;
     }
-    return false;
+    const std::string_view rest = name.substr(0, last_dot);
+    return last == "arpa" && (rest == "home" || rest.ends_with(".home"));
 }
 
 // WHATWG's "ends in a number": a host whose last label is decimal or 0x-hex is an IPv4 host
 // to browsers, or invalid when it does not parse as one.
-bool ends_in_number(std::string_view name) {
-    std::size_t dot = name.rfind('.');
-    std::string_view last = dot == std::string_view::npos ? name : name.substr(dot + 1);
+bool ends_in_number(std::string_view name, std::size_t last_dot) {
+    std::string_view last = last_dot == std::string_view::npos ? name : name.substr(last_dot + 1);
     if (last.empty()) return false;
     if (std::all_of(last.begin(), last.end(), is_digit)) return true;
     if (last.size() < 2 || last[0] != '0' || (last[1] != 'x' && last[1] != 'X')) return false;
@@ -116,7 +113,8 @@ bool ends_in_number(std::string_view name) {
 
 // "2001-db8--1": IPv6 text with '-' for ':', as sslip.io reads it.
 bool is_dashed_ipv6_label(std::string_view label) {
-    if (label.size() < 3 || label.size() > 45 || std::count(label.begin(), label.end(), '-') < 2)
+    if (label.size() < 3 || label.size() > 45 || std::count(label.begin(), label.end(), '-') < 2 ||
+        std::none_of(label.begin(), label.end(), is_digit))
         return false;
     char text[48];
     for (std::size_t i = 0; i < label.size(); ++i) {
@@ -178,7 +176,8 @@ std::size_t write_scheme_word(std::string_view scheme, char* out) {
 // out; returns its length, 0 when text is not such a name.
 std::size_t lower_strict_host_name(std::string_view text, char* out) {
     if (!text.empty() && text.back() == '.') text.remove_suffix(1);
-    if (text.empty() || text.size() > max_host_length || ends_in_number(text)) return 0;
+    if (text.empty() || text.size() > max_host_length || ends_in_number(text, text.rfind('.')))
+        return 0;
     std::size_t label_start = 0;
     for (std::size_t i = 0; i <= text.size(); ++i) {
         if (i == text.size() || text[i] == '.') {
@@ -200,6 +199,8 @@ std::size_t lower_strict_host_name(std::string_view text, char* out) {
 }  // namespace
 
 bool holds_address_digits(std::string_view name) {
+    // Most names hold no digit at all, and every rule below needs one.
+    if (std::none_of(name.begin(), name.end(), is_digit)) return false;
     // Runs of hex digits: a long one with a decimal digit may be a whole address.
     for (std::size_t i = 0; i < name.size();) {
         if (!is_hex(name[i])) {
@@ -285,33 +286,58 @@ std::size_t reduce_referrer(std::string_view referrer, unsigned ipv4_prefix, uns
         std::string_view scheme = referrer.substr(0, start - 3);
         if (!is_web_scheme(scheme)) return write_scheme_word(scheme, out);
     }
+    // One pass over the authority, which ends at the path, query or fragment: the host follows
+    // its last '@' and ends at the next ':'. Anything but name bytes in the host (escapes such
+    // as "\x22", '%', spaces) means a host we cannot vouch for; empty is safer than copying
+    // unknown bytes. The host is copied in lower case as it goes.
+    std::size_t host_start = start;
+    std::size_t size = 0;
+    std::size_t last_dot = std::string_view::npos;
+    bool in_host = true;
+    bool valid = true;
     std::size_t end = start;
-    while (end < referrer.size() && referrer[end] != '/' && referrer[end] != '?' &&
-           referrer[end] != '#')
-        ++end;
-    std::string_view host = referrer.substr(start, end - start);
-    if (std::size_t at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
-    if (!host.empty() && host.front() == '[') {
+    for (; end < referrer.size(); ++end) {
+        const char c = referrer[end];
+        if (host_bytes[static_cast<unsigned char>(c)]) {
+            if (in_host) {
+                if (size < max_host_length) out[size] = to_lower(c);
+                if (c == '.') last_dot = size;
+                ++size;
+            }
+        } else if (c == '/' || c == '?' || c == '#') {
+            break;
+        } else if (c == '@') {
+            host_start = end + 1;
+            size = 0;
+            last_dot = std::string_view::npos;
+            in_host = valid = true;
+        } else if (c == ':') {
+            in_host = false;
+        } else if (in_host) {
+            valid = false;
+        }
+    }
+    if (host_start < end && referrer[host_start] == '[') {
+        std::string_view host = referrer.substr(host_start, end - host_start);
         std::size_t close = host.find(']');
         if (close == std::string_view::npos) return 0;
         std::optional<IpAddress> address = parse_ip(host.substr(0, close + 1));
         if (!address) return 0;
         return write_referrer_address(*address, ipv4_prefix, ipv6_prefix, out);
     }
-    host = host.substr(0, host.find(':'));
-    if (!host.empty() && host.back() == '.') host.remove_suffix(1);  // the root label
-    // Anything but name bytes (escapes such as "\x22", '%', spaces) means a host we cannot
-    // vouch for; empty is safer than copying unknown bytes.
-    if (host.empty() || host.size() > max_host_length) return 0;
-    for (std::size_t i = 0; i < host.size(); ++i) {
-        if (!host_bytes[static_cast<unsigned char>(host[i])]) return 0;
-        out[i] = to_lower(host[i]);
+    if (size > 0 && last_dot == size - 1) {  // the root label
+        --size;
+        last_dot = size == 0 ? std::string_view::npos : std::string_view(out, size).rfind('.');
     }
-    const std::string_view name(out, host.size());
-    if (std::optional<IpAddress> address = parse_ipv4_any(name))
-        return write_referrer_address(*address, ipv4_prefix, ipv6_prefix, out);
-    if (ends_in_number(name)) return write_token("(invalid)", out);
-    if (is_internal_name(name)) return write_token("(internal)", out);
+    if (!valid || size == 0 || size > max_host_length) return 0;
+    const std::string_view name(out, size);
+    // Every IPv4 notation starts with a digit; most names do not.
+    if (is_digit(name[0])) {
+        if (std::optional<IpAddress> address = parse_ipv4_any(name))
+            return write_referrer_address(*address, ipv4_prefix, ipv6_prefix, out);
+    }
+    if (ends_in_number(name, last_dot)) return write_token("(invalid)", out);
+    if (is_internal_name(name, last_dot)) return write_token("(internal)", out);
     if (!holds_address_digits(name)) return name.size();
     // nip.io, sslip.io, cloud and ISP names carry a machine's address: the site is the
     // registrable domain, as long as that does not hold the address itself.
