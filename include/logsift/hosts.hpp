@@ -14,8 +14,8 @@ namespace logsift {
 // Does a (lower-case) host name hold something that reads as an address: four decimal groups
 // of at most three digits joined by '.', '-' or '_' ("ec2-203-0-113-78", "203.0.113.77.nip.io"),
 // a run of 8 or more decimal digits ("3405803853"), a run of 8 or more hex digits with a
-// decimal digit among them ("cb00714d"), or a label that is IPv6 text with '-' for ':'
-// ("2001-db8--1.sslip.io")?
+// decimal digit among them ("cb00714d"), or a label with a decimal digit that is IPv6 text
+// with '-' for ':' ("2001-db8--1.sslip.io")? A name without any decimal digit holds none.
 bool holds_address_digits(std::string_view name);
 
 // The registrable domain of a lower-case host name under the ICANN section of the Public
