@@ -1,14 +1,17 @@
-// Anonymize: address parsing and truncation, host names reduced to registrable domains, request
-// targets reduced to paths and referrers reduced to hosts. Everything here runs once per log
-// line, so nothing allocates (except libpsl on the rare host-name client), throws or uses locale.
+// Anonymize: address parsing, embedded IPv4 addresses and truncation, and request targets
+// reduced to paths (host names are in hosts.cpp). Everything here runs once per log line, so
+// nothing allocates, throws or uses locale.
 #include "logsift/anonymize.hpp"
 
-#include <libpsl.h>
+#include "logsift/hosts.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
+#include <iterator>
+#include <utility>
 
 namespace logsift {
 namespace {
@@ -20,9 +23,6 @@ bool is_digit(char c) {
 }
 bool is_alpha(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-char to_lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
 int hex_value(char c) {
@@ -230,49 +230,6 @@ char* write_v4(const std::uint8_t* bytes, char* out) {
     return out;
 }
 
-std::size_t write_invalid(char* out) {
-    constexpr std::string_view invalid = "invalid";
-    std::memcpy(out, invalid.data(), invalid.size());
-    return invalid.size();
-}
-
-// The Public Suffix List, loaded once: the newest of the system file and the built-in copy.
-// Function-local static initialisation is thread-safe; lookups only read the context.
-const psl_ctx_t* public_suffixes() {
-    struct Holder {
-        psl_ctx_t* context;
-        Holder() : context(psl_latest(nullptr)) {}
-        ~Holder() { psl_free(context); }  // psl_free ignores the built-in context
-        Holder(const Holder&) = delete;
-        Holder& operator=(const Holder&) = delete;
-    };
-    static const Holder holder;
-    return holder.context != nullptr ? holder.context : psl_builtin();
-}
-
-// Letters, digits, '-' and '.', with at least one letter, no empty label: what a resolver can
-// have returned for HostnameLookups. Writes the lower-case, NUL-terminated name into out.
-bool lower_host_name(std::string_view text, char* out, std::size_t capacity) {
-    if (!text.empty() && text.back() == '.') text.remove_suffix(1);  // the root label
-    if (text.empty() || text.size() >= capacity) return false;
-    bool letter = false;
-    char previous = '.';
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        char c = text[i];
-        if (is_alpha(c)) {
-            letter = true;
-        } else if (c == '.') {
-            if (previous == '.') return false;
-        } else if (!is_digit(c) && c != '-') {
-            return false;
-        }
-        out[i] = to_lower(c);
-        previous = c;
-    }
-    out[text.size()] = '\0';
-    return letter;
-}
-
 std::string_view trim_spaces(std::string_view text) {
     while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
         text.remove_prefix(1);
@@ -281,47 +238,68 @@ std::string_view trim_spaces(std::string_view text) {
     return text;
 }
 
-// What a byte can be in a URL's scheme and authority, as a table: every referrer is read
-// byte by byte, and one lookup answers what would otherwise be several comparisons.
-enum UrlByte : std::uint8_t {
-    scheme_byte = 1,  // RFC 3986 scheme: letters, digits, '+', '-', '.'
-    host_byte = 2,    // what we accept in a host name: letters, digits, '.', '-', '_'
-    path_start = 4,   // '/', '?', '#': the end of the authority
-};
-constexpr std::array<std::uint8_t, 256> url_bytes = [] {
-    std::array<std::uint8_t, 256> table{};
-    auto mark = [&](std::string_view bytes, std::uint8_t kind) {
-        for (char c : bytes)
-            table[static_cast<unsigned char>(c)] |= kind;
-    };
+// RFC 3986 scheme bytes after the first letter, as a table: every referrer and absolute-form
+// target is read byte by byte.
+constexpr std::array<bool, 256> scheme_bytes = [] {
+    std::array<bool, 256> table{};
     for (char c = '0'; c <= '9'; ++c)
-        mark(std::string_view(&c, 1), scheme_byte | host_byte);
+        table[static_cast<unsigned char>(c)] = true;
     for (char c = 'a'; c <= 'z'; ++c) {
-        const char upper = static_cast<char>(c - 'a' + 'A');
-        mark(std::string_view(&c, 1), scheme_byte | host_byte);
-        mark(std::string_view(&upper, 1), scheme_byte | host_byte);
+        table[static_cast<unsigned char>(c)] = true;
+        table[static_cast<unsigned char>(c - 'a' + 'A')] = true;
     }
-    mark("+-.", scheme_byte);
-    mark(".-_", host_byte);
-    mark("/?#", path_start);
+    for (char c : std::string_view("+-."))
+        table[static_cast<unsigned char>(c)] = true;
     return table;
 }();
 
-bool is_url_byte(char c, UrlByte kind) {
-    return (url_bytes[static_cast<unsigned char>(c)] & kind) != 0;
+bool has_prefix(const IpAddress& address, std::initializer_list<std::uint8_t> prefix,
+                unsigned bits) {
+    IpAddress network;
+    network.v6 = address.v6;
+    std::copy(prefix.begin(), prefix.end(), network.bytes.begin());
+    return ip_in_network(address, network, bits);
 }
 
-// Length of "scheme://" at the start of text (RFC 3986 scheme), or 0 when there is none.
-std::size_t scheme_length(std::string_view text) {
+IpAddress v4_from(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
+    IpAddress address;
+    address.bytes = {a, b, c, d};
+    return address;
+}
+
+// One part of a WHATWG URL IPv4 host: "0x" hex, "0" octal or decimal, up to 2^32 - 1.
+std::optional<std::uint64_t> parse_ipv4_part(std::string_view part) {
+    unsigned base = 10;
+    if (part.size() >= 2 && part[0] == '0' && (part[1] == 'x' || part[1] == 'X')) {
+        base = 16;
+        part.remove_prefix(2);
+        if (part.empty()) return 0;  // "0x" is zero to browsers
+    } else if (part.size() >= 2 && part[0] == '0') {
+        base = 8;
+        part.remove_prefix(1);
+    }
+    if (part.empty() || part.size() > 12) return std::nullopt;
+    std::uint64_t value = 0;
+    for (char c : part) {
+        int digit = hex_value(c);
+        if (digit < 0 || static_cast<unsigned>(digit) >= base) return std::nullopt;
+        value = value * base + static_cast<unsigned>(digit);
+    }
+    return value;
+}
+
+}  // namespace
+
+std::size_t url_scheme_length(std::string_view text) {
     if (text.empty() || !is_alpha(text[0])) return 0;
     std::size_t pos = 1;
-    while (pos < text.size() && is_url_byte(text[pos], scheme_byte))
+    while (pos < text.size() && scheme_bytes[static_cast<unsigned char>(text[pos])])
         ++pos;
     if (text.substr(pos, 3) != "://") return 0;
     return pos + 3;
 }
 
-constexpr std::size_t max_host_length = 253;  // DNS limit for a name in text form
+namespace {
 
 // string_view::find_first_of runs memchr over the set for every byte of the text; with sets
 // of two or three bytes a plain comparison is several times cheaper, and this runs on every
@@ -449,23 +427,114 @@ std::optional<Cidr> parse_cidr(std::string_view text) {
     return cidr;
 }
 
+std::optional<IpAddress> embedded_ipv4(const IpAddress& address) {
+    if (!address.v6) return std::nullopt;
+    const auto& b = address.bytes;
+    if (has_prefix(address, {0x20, 0x02}, 16)) return v4_from(b[2], b[3], b[4], b[5]);  // 6to4
+    if (has_prefix(address, {0x20, 0x01, 0x00, 0x00}, 32)) {
+        // Teredo: the client's own address, inverted so that NATs leave it alone.
+        return v4_from(b[12] ^ 0xff, b[13] ^ 0xff, b[14] ^ 0xff, b[15] ^ 0xff);
+    }
+    if (has_prefix(address, {0x00, 0x64, 0xff, 0x9b}, 96))
+        return v4_from(b[12], b[13], b[14], b[15]);
+    if (has_prefix(address, {0x00, 0x64, 0xff, 0x9b, 0x00, 0x01}, 48)) {
+        // RFC 8215's local-use prefix is a /48 that operators cut as they like, and the address
+        // does not say which RFC 6052 prefix length was used. Zero bits 48..95 mean /96;
+        // a zero "u" octet (bits 64..71) and zero suffix bits 88..127 mean /48; anything else
+        // is left to the caller, which keeps no more than the /48 itself.
+        if (std::all_of(b.begin() + 6, b.begin() + 12, [](std::uint8_t x) { return x == 0; }))
+            return v4_from(b[12], b[13], b[14], b[15]);
+        if (b[8] == 0 &&
+            std::all_of(b.begin() + 11, b.end(), [](std::uint8_t x) { return x == 0; }))
+            return v4_from(b[6], b[7], b[9], b[10]);
+        return std::nullopt;
+    }
+    // ISATAP interface identifiers (RFC 5214): 0000:5efe or 0200:5efe, then the IPv4 address.
+    if ((b[8] == 0x00 || b[8] == 0x02) && b[9] == 0 && b[10] == 0x5e && b[11] == 0xfe)
+        return v4_from(b[12], b[13], b[14], b[15]);
+    // IPv4-compatible ::a.b.c.d (RFC 4291, deprecated); "::" and "::1" are IPv6's own.
+    if (std::all_of(b.begin(), b.begin() + 12, [](std::uint8_t x) { return x == 0; }) &&
+        (b[12] | b[13] | b[14]) != 0)
+        return v4_from(b[12], b[13], b[14], b[15]);
+    return std::nullopt;
+}
+
+std::size_t format_client_network(const IpAddress& address, unsigned ipv4_prefix,
+                                  unsigned ipv6_prefix, char* out) {
+    const IpAddress client = embedded_ipv4(address).value_or(address);
+    unsigned prefix = client.v6 ? ipv6_prefix : ipv4_prefix;
+    // A local-use NAT64 address of unknown layout may hold the IPv4 address anywhere after
+    // its /48.
+    if (client.v6 && has_prefix(client, {0x00, 0x64, 0xff, 0x9b, 0x00, 0x01}, 48))
+        prefix = std::min(prefix, 48u);
+    return format_network(truncate_ip(client, prefix), prefix, out);
+}
+
+std::optional<IpAddress> parse_ipv4_any(std::string_view text) {
+    if (!text.empty() && text.back() == '.') text.remove_suffix(1);
+    std::uint64_t parts[4];
+    std::size_t count = 0;
+    while (true) {
+        std::size_t dot = text.find('.');
+        if (count == 4) return std::nullopt;
+        std::optional<std::uint64_t> part = parse_ipv4_part(text.substr(0, dot));
+        if (!part) return std::nullopt;
+        parts[count++] = *part;
+        if (dot == std::string_view::npos) break;
+        text.remove_prefix(dot + 1);
+    }
+    // All parts but the last are bytes; the last fills the bytes that remain ("203.1" is
+    // 203.0.0.1, "3405803853" is 203.0.113.77).
+    std::uint64_t value = 0;
+    for (std::size_t i = 0; i + 1 < count; ++i) {
+        if (parts[i] > 255) return std::nullopt;
+        value |= parts[i] << (8 * (3 - i));
+    }
+    const std::uint64_t last_limit = std::uint64_t{1} << (8 * (5 - count));
+    if (parts[count - 1] >= last_limit) return std::nullopt;
+    value |= parts[count - 1];
+    return v4_from(static_cast<std::uint8_t>(value >> 24), static_cast<std::uint8_t>(value >> 16),
+                   static_cast<std::uint8_t>(value >> 8), static_cast<std::uint8_t>(value));
+}
+
+bool is_internal_address(const IpAddress& address) {
+    if (!address.v6) {
+        // IANA's IPv4 special-purpose registry, less the documentation networks (treated as
+        // public, so that examples and tests show what real addresses give) and the 6to4 relay
+        // anycast 192.88.99.0/24 (public routers).
+        static const std::pair<IpAddress, unsigned> internal[] = {
+            {v4_from(0, 0, 0, 0), 8},
+            {v4_from(10, 0, 0, 0), 8},
+            {v4_from(100, 64, 0, 0), 10},
+            {v4_from(127, 0, 0, 0), 8},
+            {v4_from(169, 254, 0, 0), 16},
+            {v4_from(172, 16, 0, 0), 12},
+            {v4_from(192, 0, 0, 0), 24},
+            {v4_from(192, 168, 0, 0), 16},
+            {v4_from(198, 18, 0, 0), 15},
+            {v4_from(224, 0, 0, 0), 3},  // multicast 224/4 and reserved 240/4 with broadcast
+        };
+        return std::any_of(std::begin(internal), std::end(internal), [&](const auto& network) {
+            return ip_in_network(address, network.first, network.second);
+        });
+    }
+    if (std::optional<IpAddress> v4 = embedded_ipv4(address)) return is_internal_address(*v4);
+    const auto& b = address.bytes;
+    const bool low_zero =
+        std::all_of(b.begin(), b.begin() + 15, [](std::uint8_t x) { return x == 0; });
+    if (low_zero && b[15] <= 1) return true;         // :: and ::1
+    if ((b[0] & 0xfe) == 0xfc) return true;          // unique local fc00::/7
+    if (b[0] == 0xfe && (b[1] & 0x80)) return true;  // link-local fe80::/10, site-local fec0::/10
+    if (b[0] == 0xff) return true;                   // multicast
+    return has_prefix(address, {0x01, 0x00}, 64) ||  // discard-only
+           has_prefix(address, {0x20, 0x01, 0x00, 0x02}, 48);  // benchmarking
+}
+
 std::size_t reduce_client(std::string_view client, unsigned ipv4_prefix, unsigned ipv6_prefix,
                           char* out) {
-    if (std::optional<IpAddress> address = parse_ip(client)) {
-        unsigned prefix = address->v6 ? ipv6_prefix : ipv4_prefix;
-        return format_network(truncate_ip(*address, prefix), prefix, out);
-    }
-    char name[max_host_length + 2];
-    if (!lower_host_name(client, name, sizeof name)) return write_invalid(out);
-    // libpsl may allocate inside this lookup (IDNA handling); host-name clients are rare (only
-    // Apache with HostnameLookups On), so the hot path for addresses stays allocation-free.
-    const psl_ctx_t* psl = public_suffixes();
-    const char* domain = psl != nullptr ? psl_registrable_domain(psl, name) : nullptr;
-    if (domain == nullptr) return write_invalid(out);
-    // domain points into name, so it is a suffix of the client's own (checked) text.
-    std::size_t length = std::strlen(domain);
-    std::memcpy(out, domain, length);
-    return length;
+    if (std::optional<IpAddress> address = parse_ip(client))
+        return format_client_network(*address, ipv4_prefix, ipv6_prefix, out);
+    return reduce_host_client(client, out);
 }
 
 std::optional<IpAddress> forwarded_client(std::string_view forwarded_for, const Cidr* trusted,
@@ -491,7 +560,7 @@ std::optional<IpAddress> forwarded_client(std::string_view forwarded_for, const 
 
 std::string_view reduce_resource(std::string_view target, bool keep_query) {
     std::string_view path = target;
-    if (std::size_t scheme = scheme_length(target); scheme != 0) {
+    if (std::size_t scheme = url_scheme_length(target); scheme != 0) {
         // Absolute form: the authority (host, port, maybe user info) is not part of the path.
         std::size_t path_start = find_any<'/', '?', '#'>(target, scheme);
         if (path_start == std::string_view::npos || target[path_start] != '/') {
@@ -506,59 +575,6 @@ std::string_view reduce_resource(std::string_view target, bool keep_query) {
     std::size_t cut = keep_query ? path.find('#') : find_any<'?', '#'>(path);
     if (cut != std::string_view::npos) path = path.substr(0, cut);
     return path;
-}
-
-std::size_t reduce_referrer(std::string_view referrer, char* out) {
-    std::size_t start = 0;
-    if (referrer.starts_with("//")) {
-        start = 2;  // protocol-relative
-    } else {
-        start = scheme_length(referrer);
-        if (start == 0) return 0;  // "-", "", "foo", "/relative": not a URL
-    }
-    // One pass over the authority, which ends at the path, query or fragment: the host follows
-    // its last '@' and ends at the next ':'. Anything but name characters in the host (escapes
-    // such as "\x22", '%', spaces) means the value is not a host we can vouch for; an empty
-    // result is safer than copying unknown bytes. The host is copied in lower case as it goes.
-    std::size_t host_start = start;
-    std::size_t size = 0;
-    bool in_host = true;
-    bool valid = true;
-    std::size_t authority_end = start;
-    for (; authority_end < referrer.size(); ++authority_end) {
-        const char c = referrer[authority_end];
-        if (is_url_byte(c, host_byte)) {
-            if (in_host && size < max_host_length) out[size] = to_lower(c);
-            size += in_host;
-        } else if (is_url_byte(c, path_start)) {
-            break;
-        } else if (c == '@') {
-            host_start = authority_end + 1;
-            size = 0;
-            in_host = true;
-            valid = true;
-        } else if (c == ':') {
-            in_host = false;
-        } else if (in_host) {
-            valid = false;
-        }
-    }
-    if (host_start < authority_end && referrer[host_start] == '[') {
-        // An IPv6 literal: printed in RFC 5952 form so one host gives one key.
-        std::string_view authority = referrer.substr(host_start, authority_end - host_start);
-        std::size_t close = authority.find(']');
-        if (close == std::string_view::npos) return 0;
-        std::uint8_t bytes[16];
-        if (!parse_v6(authority.substr(1, close - 1), bytes)) return 0;
-        char* end = out;
-        *end++ = '[';
-        end = write_v6(bytes, end);
-        *end++ = ']';
-        return static_cast<std::size_t>(end - out);
-    }
-    if (!valid) return 0;
-    if (size > 0 && referrer[host_start + size - 1] == '.') --size;  // the root label
-    return std::min(size, max_host_length);
 }
 
 }  // namespace logsift

@@ -3,6 +3,7 @@
 #include "logsift/config.hpp"
 
 #include "logsift/diag.hpp"
+#include "logsift/hosts.hpp"
 
 #include <unistd.h>
 
@@ -163,6 +164,11 @@ std::variant<InputConfig, ConfigError> build_input_config(const InputOptions& op
         std::optional<Cidr> cidr = parse_cidr(text);
         if (!cidr) return ConfigError{"--trusted-proxy '" + text + "' is not an address or CIDR"};
         reduce.trusted_proxies.push_back(*cidr);
+    }
+    for (const std::string& text : split_commas(options.site_hosts)) {
+        std::optional<std::string> name = normalize_host_name(text);
+        if (!name) return ConfigError{"--site-host '" + text + "' is not a host name"};
+        reduce.site_hosts.push_back(*name);
     }
     auto max_bad = parse_max_bad(options.max_bad);
     if (!max_bad) {
@@ -342,7 +348,7 @@ std::variant<AggregateConfig, ConfigError> build_aggregate_config(
                            "'"};
     }
     settings.period = *period;
-    config.site_hosts = options.site_hosts;
+    config.site_hosts = config.input.reduce.site_hosts;
 
     ReportOptions& report = config.report_options;
     if (options.by == "resource") {

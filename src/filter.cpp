@@ -30,7 +30,8 @@ std::optional<StatusRange> parse_status(std::string_view text) {
     return StatusRange{value, value};
 }
 
-// Options take both repeated flags and comma-separated lists: --status 404,5xx.
+}  // namespace
+
 std::vector<std::string> split_commas(const std::vector<std::string>& values) {
     std::vector<std::string> items;
     for (const std::string& value : values) {
@@ -44,8 +45,6 @@ std::vector<std::string> split_commas(const std::vector<std::string>& values) {
     }
     return items;
 }
-
-}  // namespace
 
 std::variant<RecordFilter, std::string> RecordFilter::build(const Spec& spec) {
     RecordFilter filter;

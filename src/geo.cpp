@@ -60,7 +60,7 @@ bool in_network(const Bits& address, const Bits& network, unsigned prefix) {
 
 // IPv4-mapped and NAT64 addresses carry an IPv4 client: judge and look up that one, so that a
 // server behind SIIT or a dual-stack socket gets the same answers as one that sees IPv4.
-IpAddress embedded_ipv4(const IpAddress& address) {
+IpAddress unwrap_ipv4(const IpAddress& address) {
     if (!address.v6) return address;
     static constexpr std::array<std::uint8_t, 12> mapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     static constexpr std::array<std::uint8_t, 12> nat64{0, 0x64, 0xff, 0x9b, 0, 0,
@@ -175,7 +175,7 @@ class LookupBase : public CountryLookup {
     explicit LookupBase(CountryCache cache) : cache_(cache) {}
 
     std::string_view country(const IpAddress& address) const final {
-        const IpAddress unwrapped = embedded_ipv4(address);
+        const IpAddress unwrapped = unwrap_ipv4(address);
         const Bits bits = to_bits(unwrapped);
         if (is_special(bits)) return {};
         if (cache_ == CountryCache::off) {
@@ -391,7 +391,7 @@ class LegacyLookup final : public LookupBase {
 }  // namespace
 
 bool is_special_purpose(const IpAddress& address) {
-    return is_special(to_bits(embedded_ipv4(address)));
+    return is_special(to_bits(unwrap_ipv4(address)));
 }
 
 std::unique_ptr<CountryLookup> CountryLookup::open(const std::string& mmdb_path, std::string& error,

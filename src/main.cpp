@@ -75,6 +75,12 @@ void add_input_options(CLI::App& command, logsift::InputOptions& options) {
                     "A proxy network (CIDR) skipped in X-Forwarded-For; repeatable")
         ->allow_extra_args(false);
     command
+        .add_option("--site-host", options.site_hosts,
+                    "The site's own host names: any other vhost becomes (other), and "
+                    "referrers from them are not sources (default: the vhost of each line, "
+                    "when the format has one); repeatable or comma-separated")
+        ->allow_extra_args(false);
+    command
         .add_option("--max-bad", options.max_bad,
                     "Exit with status 1 when more than this percentage of lines is skipped")
         ->capture_default_str();
@@ -138,11 +144,6 @@ void add_aggregate_options(CLI::App& command, logsift::AggregateCliOptions& opti
         ->capture_default_str();
     command.add_flag("--include-bots", options.include_bots,
                      "Count downloads by bots too (agent class bot)");
-    command
-        .add_option("--site-host", options.site_hosts,
-                    "The site's own host names: referrers from them are not sources "
-                    "(default: the vhost of each line, when the format has one); repeatable")
-        ->allow_extra_args(false);
     command
         .add_option("--top", options.top,
                     "Keep this many rows per period (and per dimension); 0 keeps all")

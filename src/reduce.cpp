@@ -2,6 +2,8 @@
 // (network, host, path, time bucket) in a buffer owned by the Reducer; the rest is dropped.
 #include "logsift/reduce.hpp"
 
+#include "logsift/hosts.hpp"
+
 #include <xxhash.h>
 
 #include <algorithm>
@@ -150,18 +152,24 @@ std::size_t Reducer::reduce_network_uncached(const Fields& fields, Record& recor
     if (!address && fields.has(FieldKind::client)) address = parse_ip(client);
 
     // The full address is used here, and only here: for --client and the country.
+    // A 6to4, Teredo or NAT64 client is also the IPv4 client it carries: its network is printed
+    // as that one's, so --client and the country judge it as that one too.
+    const std::optional<IpAddress> carried = address ? embedded_ipv4(*address) : std::nullopt;
     if (!options_.client_filter.empty()) {
         record.client_selected =
-            address && std::any_of(options_.client_filter.begin(), options_.client_filter.end(),
-                                   [&](const Cidr& cidr) {
-                                       return ip_in_network(*address, cidr.network, cidr.prefix);
-                                   });
+            address &&
+            std::any_of(options_.client_filter.begin(), options_.client_filter.end(),
+                        [&](const Cidr& cidr) {
+                            return ip_in_network(*address, cidr.network, cidr.prefix) ||
+                                   (carried && ip_in_network(*carried, cidr.network, cidr.prefix));
+                        });
     }
-    if (address && options_.countries) record.country = options_.countries->country(*address);
+    if (address && options_.countries)
+        record.country = options_.countries->country(carried.value_or(*address));
 
     if (address) {
-        unsigned prefix = address->v6 ? options_.ipv6_prefix : options_.ipv4_prefix;
-        return format_network(truncate_ip(*address, prefix), prefix, network_buffer_.data());
+        return format_client_network(*address, options_.ipv4_prefix, options_.ipv6_prefix,
+                                     network_buffer_.data());
     }
     if (!fields.has(FieldKind::client)) return 0;
     // Not an address: a host name (HostnameLookups On) or garbage.
@@ -230,11 +238,15 @@ std::optional<ScanError> Reducer::reduce(std::string_view line, const Fields& fi
             bytes == "-" ? std::optional<std::uint64_t>(0) : parse_number<std::uint64_t>(bytes);
     }
     if (fields.has(FieldKind::referrer)) {
-        std::size_t size =
-            reduce_referrer(fields.get(FieldKind::referrer), referrer_buffer_.data());
+        std::size_t size = reduce_referrer(fields.get(FieldKind::referrer), options_.ipv4_prefix,
+                                           options_.ipv6_prefix, referrer_buffer_.data());
         record.referrer_host = {referrer_buffer_.data(), size};
     }
-    if (fields.has(FieldKind::vhost)) record.vhost = dash_as_empty(fields.get(FieldKind::vhost));
+    if (fields.has(FieldKind::vhost)) {
+        std::size_t size =
+            reduce_vhost(fields.get(FieldKind::vhost), options_.site_hosts, vhost_buffer_.data());
+        record.vhost = {vhost_buffer_.data(), size};
+    }
     if (agents_ && fields.has(FieldKind::user_agent)) {
         const AgentInfo& agent = agents_->lookup(fields.get(FieldKind::user_agent));
         record.agent = agent.family;

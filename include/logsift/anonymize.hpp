@@ -38,11 +38,30 @@ struct Cidr {
 };
 std::optional<Cidr> parse_cidr(std::string_view text);
 
-// Network of a client field: the address truncated to ipv4_prefix / ipv6_prefix; a host name
-// (Apache with HostnameLookups On) becomes its registrable domain, lower-case
-// ("in24.inetnebr.com" -> "inetnebr.com", from the Public Suffix List); anything else becomes
-// "invalid". Never returns the input itself unless it is already a registrable domain.
-// Writes into out (at least 256 bytes) and returns the length.
+// The IPv4 address an IPv6 address carries, when it is built from one: 6to4 (2002::/16),
+// Teredo (2001::/32, the client's address, un-inverted), NAT64 (64:ff9b::/96, and
+// 64:ff9b:1::/48 in RFC 6052's /96 or /48 layout), ISATAP interface identifiers (0:5efe and
+// 200:5efe) and IPv4-compatible ::a.b.c.d (but not ::/120, which holds :: and ::1).
+std::optional<IpAddress> embedded_ipv4(const IpAddress& address);
+
+// The client's network: an address that embeds an IPv4 address is truncated as that IPv4
+// address, so "2002:cb00:714d::1" gives "203.0.113.0/24". A 64:ff9b:1::/48 address in no
+// layout we can read is kept to at most its /48. out must hold at least 64 bytes.
+std::size_t format_client_network(const IpAddress& address, unsigned ipv4_prefix,
+                                  unsigned ipv6_prefix, char* out);
+
+// An IPv4 host as browsers read URLs (WHATWG URL standard): one to four parts, each decimal,
+// octal ("0313") or hex ("0xcb"), the last filling the bytes left ("203.1", "3405803853").
+std::optional<IpAddress> parse_ipv4_any(std::string_view text);
+
+// Loopback, private, link-local, shared, multicast and other special-purpose addresses (the
+// IANA registries), judged on the embedded IPv4 address when there is one. The documentation
+// networks (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32) count as public.
+bool is_internal_address(const IpAddress& address);
+
+// Network of a client field: an address as format_client_network gives it; a host name
+// (Apache with HostnameLookups On) as reduce_host_client (hosts.hpp) gives it: its
+// registrable domain or "invalid". Writes into out (at least 256 bytes); returns the length.
 std::size_t reduce_client(std::string_view client, unsigned ipv4_prefix, unsigned ipv6_prefix,
                           char* out);
 
@@ -57,9 +76,7 @@ std::optional<IpAddress> forwarded_client(std::string_view forwarded_for, const 
 // Returns a view into target.
 std::string_view reduce_resource(std::string_view target, bool keep_query);
 
-// The referrer's host only: lower-case, without scheme, user info, port, path, query. "-" and
-// empty give empty; a value without a scheme and "//" (not a URL) gives empty.
-// Writes into out (at least 256 bytes; longer hosts are cut) and returns the length.
-std::size_t reduce_referrer(std::string_view referrer, char* out);
+// Length of "scheme://" at the start of text (RFC 3986 scheme), or 0 when there is none.
+std::size_t url_scheme_length(std::string_view text);
 
 }  // namespace logsift

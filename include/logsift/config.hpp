@@ -37,6 +37,7 @@ struct InputOptions {
     bool keep_query = false;
     std::string client_ip = "remote";
     std::vector<std::string> trusted_proxies;
+    std::vector<std::string> site_hosts;
     std::string max_bad = "1%";
     bool strict = false;
     bool quiet = false;
@@ -77,7 +78,6 @@ struct AggregateCliOptions {
     std::string by = "resource";
     std::string period = "day";
     bool include_bots = false;
-    std::vector<std::string> site_hosts;
     std::vector<std::string> dimensions;
     std::size_t top = 0;
     std::uint64_t min_clients = 0;

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -28,6 +29,8 @@ struct ReduceOptions {
     bool keep_query = false;
     ClientSource client_source = ClientSource::remote;
     std::vector<Cidr> trusted_proxies;
+    // --site-host, lower-case: when not empty, any other valid vhost is written "(other)".
+    std::vector<std::string> site_hosts;
     // --client: when not empty, Record::client_selected tells whether the full client address
     // lies in one of these networks. Only this flag leaves the stage, never the address.
     std::vector<Cidr> client_filter;
@@ -94,6 +97,7 @@ class Reducer {
     static constexpr std::size_t client_memo_size = 4096;
     std::vector<ClientMemo> client_memo_;
     std::array<char, 256> referrer_buffer_{};
+    std::array<char, 256> vhost_buffer_{};
     std::array<char, 4096> resource_buffer_{};
 };
 

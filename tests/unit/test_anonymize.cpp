@@ -1,5 +1,5 @@
 // Unit tests for anonymize: address parsing and printing, truncation, CIDR matching, host-name
-// clients through the Public Suffix List, X-Forwarded-For, resources and referrers.
+// clients, addresses that embed IPv4 addresses, X-Forwarded-For and resources.
 #include <doctest/doctest.h>
 
 #include <array>
@@ -30,11 +30,6 @@ std::string network_text(std::string_view text, unsigned prefix) {
 std::string client_text(std::string_view client, unsigned v4 = 24, unsigned v6 = 48) {
     char out[256];
     return std::string(out, reduce_client(client, v4, v6, out));
-}
-
-std::string referrer_text(std::string_view referrer) {
-    char out[256];
-    return std::string(out, reduce_referrer(referrer, out));
 }
 
 std::string cidr_text(std::string_view text) {
@@ -219,6 +214,120 @@ TEST_CASE("reduce_client truncates addresses") {
     CHECK(client_text("2001:db8:1:2:3:4:5:6", 16, 64) == "2001:db8:1:2::/64");
 }
 
+TEST_CASE("reduce_client truncates an embedded IPv4 address as IPv4") {
+    // 6to4: 2002:cb00:714d::/48 would be all of 203.0.113.77.
+    CHECK(client_text("2002:cb00:714d::1") == "203.0.113.0/24");
+    CHECK(client_text("2002:cb00:714d:1234:5678::1", 16, 64) == "203.0.0.0/16");
+    // Teredo (RFC 4380's example): the client 192.0.2.45 is stored inverted in the low bits;
+    // the server 65.54.227.120 in bits 32..63 is not the client's.
+    CHECK(client_text("2001:0:4136:e378:8000:63bf:3fff:fdd2") == "192.0.2.0/24");
+    CHECK(client_text("2001:0:4136:e378:8000:63bf:3fff:fdd2", 32, 128) == "192.0.2.45/32");
+    // NAT64: the well-known prefix, and the local-use /48 in its /96 and /48 layouts.
+    CHECK(client_text("64:ff9b::203.0.113.77") == "203.0.113.0/24");
+    CHECK(client_text("64:ff9b::cb00:714d") == "203.0.113.0/24");
+    CHECK(client_text("64:ff9b:1::203.0.113.77") == "203.0.113.0/24");
+    CHECK(client_text("64:ff9b:1:cb00:71:4d00::") == "203.0.113.0/24");
+    // A local-use layout we cannot read keeps no more than the /48.
+    CHECK(client_text("64:ff9b:1:1:2:3:4:5") == "64:ff9b:1::/48");
+    CHECK(client_text("64:ff9b:1:1:2:3:4:5", 24, 128) == "64:ff9b:1::/48");
+    // IPv4-compatible (deprecated) and ISATAP interface identifiers.
+    CHECK(client_text("::203.0.113.77") == "203.0.113.0/24");
+    CHECK(client_text("::cb00:714d") == "203.0.113.0/24");
+    CHECK(client_text("2001:db8:1:2:0:5efe:203.0.113.77") == "203.0.113.0/24");
+    CHECK(client_text("2001:db8:1:2:200:5efe:cb00:714d") == "203.0.113.0/24");
+    CHECK(client_text("fe80::5efe:203.0.113.77") == "203.0.113.0/24");
+    // IPv6's own addresses stay IPv6.
+    CHECK(client_text("::1") == "::/48");
+    CHECK(client_text("::") == "::/48");
+    CHECK(client_text("2001:db8:1:2:100:5efe:cb00:714d") == "2001:db8:1::/48");
+    CHECK(client_text("2003:cb00:714d::1") == "2003:cb00:714d::/48");
+}
+
+TEST_CASE("embedded_ipv4 reads only the IPv6 forms that carry an IPv4 address") {
+    auto embedded = [](std::string_view text) -> std::string {
+        std::optional<IpAddress> v4 = embedded_ipv4(*parse_ip(text));
+        if (!v4) return "none";
+        char out[64];
+        return std::string(out, format_network(*v4, 32, out));
+    };
+    CHECK(embedded("2002:c000:0204::") == "192.0.2.4/32");
+    CHECK(embedded("2001::ffff:ffff") == "0.0.0.0/32");
+    CHECK(embedded("203.0.113.77") == "none");
+    CHECK(embedded("2001:db8::1") == "none");
+    CHECK(embedded("::1") == "none");
+    CHECK(embedded("::ff") == "none");
+    CHECK(embedded("::1:0") == "0.1.0.0/32");
+}
+
+TEST_CASE("parse_ipv4_any reads IPv4 hosts as browsers do") {
+    auto v4 = [](std::string_view text) -> std::string {
+        std::optional<IpAddress> address = parse_ipv4_any(text);
+        if (!address) return "none";
+        char out[64];
+        return std::string(out, format_network(*address, 32, out));
+    };
+    CHECK(v4("203.0.113.77") == "203.0.113.77/32");
+    CHECK(v4("203.0.113.77.") == "203.0.113.77/32");
+    CHECK(v4("3405803853") == "203.0.113.77/32");
+    CHECK(v4("0xcb00714d") == "203.0.113.77/32");
+    CHECK(v4("0XCB00714D") == "203.0.113.77/32");
+    CHECK(v4("0313.0.0161.0115") == "203.0.113.77/32");
+    CHECK(v4("0313.0.0.0115") == "203.0.0.77/32");
+    CHECK(v4("203.1") == "203.0.0.1/32");
+    CHECK(v4("203.0.29005") == "203.0.113.77/32");
+    CHECK(v4("0x7f.1") == "127.0.0.1/32");
+    CHECK(v4("0x") == "0.0.0.0/32");
+    CHECK(v4("4294967296") == "none");
+    CHECK(v4("256.0.0.1") == "none");
+    CHECK(v4("1.2.3.4.5") == "none");
+    CHECK(v4("09.1.1.1") == "none");
+    CHECK(v4("example.com") == "none");
+    CHECK(v4("1.2.3.com") == "none");
+    CHECK(v4("") == "none");
+    CHECK(v4("1..2") == "none");
+}
+
+TEST_CASE("is_internal_address follows the special-purpose registries") {
+    for (std::string_view text : {"0.1.2.3",
+                                  "10.1.2.3",
+                                  "100.64.0.1",
+                                  "100.127.255.255",
+                                  "127.0.0.1",
+                                  "169.254.1.1",
+                                  "172.16.0.1",
+                                  "172.31.255.255",
+                                  "192.0.0.8",
+                                  "192.168.9.212",
+                                  "198.18.0.1",
+                                  "198.19.255.255",
+                                  "224.0.0.1",
+                                  "239.255.255.250",
+                                  "240.0.0.1",
+                                  "255.255.255.255",
+                                  "::",
+                                  "::1",
+                                  "fc00::1",
+                                  "fd12:3456::1",
+                                  "fe80::1",
+                                  "fec0::1",
+                                  "ff02::1",
+                                  "100::1",
+                                  "2001:2::1",
+                                  "::ffff:192.168.1.1",
+                                  "2002:c0a8:0101::1",
+                                  "64:ff9b::10.0.0.1"}) {
+        CAPTURE(text);
+        CHECK(is_internal_address(*parse_ip(text)));
+    }
+    for (std::string_view text :
+         {"1.1.1.1", "100.63.255.255", "100.128.0.0", "172.15.255.255", "172.32.0.0", "192.0.1.255",
+          "192.0.2.1", "198.51.100.111", "203.0.113.77", "198.17.255.255", "223.255.255.255",
+          "2001:db8::1", "2a00:1450::1", "2002:cb00:714d::1"}) {
+        CAPTURE(text);
+        CHECK_FALSE(is_internal_address(*parse_ip(text)));
+    }
+}
+
 TEST_CASE("reduce_client reduces host names to their registrable domain") {
     CHECK(client_text("in24.inetnebr.com") == "inetnebr.com");
     CHECK(client_text("piweba4y.prodigy.com") == "prodigy.com");
@@ -230,6 +339,23 @@ TEST_CASE("reduce_client reduces host names to their registrable domain") {
     CHECK(client_text("monitoring-server") == "invalid");
     CHECK(client_text("com") == "invalid");
     CHECK(client_text("co.uk") == "invalid");
+}
+
+TEST_CASE("reduce_client takes the registrable domain from the ICANN section only") {
+    // Dynamic-DNS and cloud names are private-section suffixes: the person or the machine is
+    // the label left of them.
+    CHECK(client_text("alice.dyndns.org") == "dyndns.org");
+    CHECK(client_text("johnsmith.no-ip.org") == "no-ip.org");
+    CHECK(client_text("ec2-203-0-113-78.us-west-2.compute.amazonaws.com") == "amazonaws.com");
+    CHECK(client_text("alice.github.io") == "github.io");
+    CHECK(client_text("c-73-15-1-2.hsd1.ca.comcast.net") == "comcast.net");
+    // A registrable domain that still holds an address, and names with none, are invalid.
+    CHECK(client_text("pool.203-0-113-78.com") == "invalid");
+    CHECK(client_text("a.3405803853.net") == "invalid");
+    CHECK(client_text("x.cb00714d.net") == "invalid");
+    CHECK(client_text("nas.internal") == "invalid");
+    CHECK(client_text("host-203-0-113-78.isp.example") == "invalid");
+    CHECK(client_text("dyndns.org") == "dyndns.org");
 }
 
 TEST_CASE("reduce_client gives invalid for anything else") {
@@ -303,42 +429,4 @@ TEST_CASE("reduce_resource finds the query wherever it falls among bytes compare
               "/p");
     }
     CHECK(reduce_resource("/abcdefgh\"\">>@@$$\xbf\xbf", false) == "/abcdefgh\"\">>@@$$\xbf\xbf");
-}
-
-TEST_CASE("reduce_referrer keeps the host") {
-    CHECK(referrer_text("-") == "");
-    CHECK(referrer_text("") == "");
-    CHECK(referrer_text("https://User:pw@WWW.Example.com:8443/path?q#f") == "www.example.com");
-    CHECK(referrer_text("http://example.com") == "example.com");
-    CHECK(referrer_text("http://example.com/") == "example.com");
-    CHECK(referrer_text("http://example.com?x") == "example.com");
-    CHECK(referrer_text("http://example.com#x") == "example.com");
-    CHECK(referrer_text("http://example.com./a") == "example.com");
-    CHECK(referrer_text("http://[2001:DB8:0::1]:80/") == "[2001:db8::1]");
-    CHECK(referrer_text("http://203.0.113.7:8080/x") == "203.0.113.7");
-    CHECK(referrer_text("android-app://com.google.android.gm/") == "com.google.android.gm");
-    CHECK(referrer_text("//example.com/x") == "example.com");
-    CHECK(referrer_text("http://my_host.example/") == "my_host.example");
-    CHECK(referrer_text("foo") == "");
-    CHECK(referrer_text("/relative/path") == "");
-    CHECK(referrer_text("example.com/path") == "");
-    CHECK(referrer_text("http:/example.com") == "");
-    CHECK(referrer_text("1http://example.com") == "");
-    CHECK(referrer_text("http://") == "");
-    CHECK(referrer_text("http://user@/x") == "");
-    CHECK(referrer_text("http://ex\\x22ample.com/") == "");
-    CHECK(referrer_text("http://ex%41mple.com/") == "");
-    CHECK(referrer_text("http://exa mple.com/") == "");
-    CHECK(referrer_text("http://[2001:db8::1/") == "");
-    CHECK(referrer_text("http://[not-v6]/") == "");
-    // Only the host is checked: user info and port may hold anything, and the last '@' wins.
-    CHECK(referrer_text("http://us%20er@Example.com/") == "example.com");
-    CHECK(referrer_text("http://a b@c@Example.com/") == "example.com");
-    CHECK(referrer_text("http://example.com:8%x/") == "example.com");
-    CHECK(referrer_text("http://ex%ample.com:80@example.org/") == "example.org");
-    CHECK(referrer_text("http://example.org@ex%ample.com/") == "");
-    CHECK(referrer_text("http://user@[2001:db8::1]/") == "[2001:db8::1]");
-
-    const std::string long_host = std::string(300, 'A') + ".com";
-    CHECK(referrer_text("http://" + long_host + "/") == std::string(253, 'a'));
 }
