@@ -223,7 +223,10 @@ bool ResourceTemplates::matches(const Template& entry, std::string_view path,
 }
 
 std::optional<ResourceTemplates::Match> ResourceTemplates::match(std::string_view path) const {
-    if (path.empty() || path.front() != '/') return std::nullopt;
+    if (path.size() < 2 || path.front() != '/') return std::nullopt;
+    if (wildcard_first_.empty() && !first_bytes_[static_cast<unsigned char>(path[1])]) {
+        return std::nullopt;
+    }
     std::size_t end = std::min(path.find('/', 1), path.size());
     std::string_view first = without_parameters(path.substr(1, end - 1));
     const std::vector<std::size_t>* bucket = nullptr;
@@ -350,6 +353,7 @@ ResourceTemplates::parse(std::string_view text, const std::string& file_name) {
             templates->wildcard_first_.push_back(i);
             continue;
         }
+        templates->first_bytes_[static_cast<unsigned char>(first.front())] = true;
         auto& index = templates->by_first_;
         auto found = std::find_if(index.begin(), index.end(),
                                   [&](const auto& entry) { return entry.first == first; });

@@ -4,6 +4,7 @@
 // patterns/resources (`/reset/{}`) hide the segments a site knows to be personal.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -66,6 +67,8 @@ class ResourceTemplates {
     // path, merged in file order with the bucket's.
     std::vector<std::pair<std::string, std::vector<std::size_t>>> by_first_;
     std::vector<std::size_t> wildcard_first_;
+    // The first bytes of the literal first segments: most paths are turned away by this alone.
+    std::array<bool, 256> first_bytes_{};
 };
 
 struct PathRules {
