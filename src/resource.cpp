@@ -24,6 +24,7 @@ enum ByteClass : std::uint8_t {
     dot = 16,
     notable = 32,  // '@' ';' '%': an e-mail, a path parameter, an escaped '@'
     other = 64,
+    slash = 128,
 };
 
 constexpr std::array<std::uint8_t, 256> byte_classes = [] {
@@ -39,6 +40,7 @@ constexpr std::array<std::uint8_t, 256> byte_classes = [] {
     table['-'] = table['_'] = separator;
     table['.'] = dot;
     table['@'] = table[';'] = table['%'] = notable;
+    table['/'] = slash;
     return table;
 }();
 
@@ -126,6 +128,10 @@ std::string quote(std::string_view text) {
     return quoted;
 }
 
+std::uint64_t length_bit(std::size_t length) {
+    return std::uint64_t{1} << std::min<std::size_t>(length, 63);
+}
+
 // A path segment without its ';' parameters.
 std::string_view without_parameters(std::string_view segment) {
     return segment.substr(0, segment.find(';'));
@@ -176,14 +182,14 @@ std::string_view reduce_path(std::string_view path, const PathRules& rules, std:
             begin = match->covered;
         }
     }
+    const char* data = path.data();
+    const std::size_t size = path.size();
     std::size_t segment_begin = begin;
-    std::uint8_t classes = 0;
-    for (std::size_t i = begin; i <= path.size(); ++i) {
-        if (i < path.size() && path[i] != '/') {
-            classes |= class_of(path[i]);
-            continue;
-        }
-        std::string_view segment = path.substr(segment_begin, i - segment_begin);
+    for (std::size_t i = begin;; segment_begin = ++i) {
+        std::uint8_t classes = 0;
+        for (std::uint8_t byte_class; i < size && !((byte_class = class_of(data[i])) & slash); ++i)
+            classes |= byte_class;
+        std::string_view segment(data + segment_begin, i - segment_begin);
         if (worth_a_look(classes, segment.size())) {
             std::string_view kept = without_parameters(segment);
             SegmentKind kind = rules.keep_tokens ? SegmentKind::keep : classify_segment(kept);
@@ -196,10 +202,9 @@ std::string_view reduce_path(std::string_view path, const PathRules& rules, std:
         }
         if (writing) {
             append(segment);
-            if (i < path.size()) append("/");
+            if (i < size) append("/");
         }
-        segment_begin = i + 1;
-        classes = 0;
+        if (i >= size) break;
     }
     if (!writing) return path;
     return fits ? std::string_view(out.data(), written) : std::string_view{};
@@ -224,11 +229,13 @@ bool ResourceTemplates::matches(const Template& entry, std::string_view path,
 
 std::optional<ResourceTemplates::Match> ResourceTemplates::match(std::string_view path) const {
     if (path.size() < 2 || path.front() != '/') return std::nullopt;
-    if (wildcard_first_.empty() && !first_bytes_[static_cast<unsigned char>(path[1])]) {
-        return std::nullopt;
-    }
     std::size_t end = std::min(path.find('/', 1), path.size());
     std::string_view first = without_parameters(path.substr(1, end - 1));
+    if (wildcard_first_.empty() &&
+        (first.empty() ||
+         !(first_lengths_[static_cast<unsigned char>(first.front())] & length_bit(first.size())))) {
+        return std::nullopt;
+    }
     const std::vector<std::size_t>* bucket = nullptr;
     auto found = std::lower_bound(by_first_.begin(), by_first_.end(), first,
                                   [](const auto& entry, std::string_view key) {
@@ -353,7 +360,8 @@ ResourceTemplates::parse(std::string_view text, const std::string& file_name) {
             templates->wildcard_first_.push_back(i);
             continue;
         }
-        templates->first_bytes_[static_cast<unsigned char>(first.front())] = true;
+        templates->first_lengths_[static_cast<unsigned char>(first.front())] |=
+            length_bit(first.size());
         auto& index = templates->by_first_;
         auto found = std::find_if(index.begin(), index.end(),
                                   [&](const auto& entry) { return entry.first == first; });

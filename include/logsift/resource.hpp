@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -67,8 +68,9 @@ class ResourceTemplates {
     // path, merged in file order with the bucket's.
     std::vector<std::pair<std::string, std::vector<std::size_t>>> by_first_;
     std::vector<std::size_t> wildcard_first_;
-    // The first bytes of the literal first segments: most paths are turned away by this alone.
-    std::array<bool, 256> first_bytes_{};
+    // For each first byte of a literal first segment, the lengths such segments have (bit 63:
+    // 63 or more): most paths are turned away by this alone.
+    std::array<std::uint64_t, 256> first_lengths_{};
 };
 
 struct PathRules {
