@@ -73,6 +73,21 @@ std::variant<std::shared_ptr<const AgentParser>, ConfigError> load_agents(
     return parser;
 }
 
+// patterns/resources is optional: a patterns directory made before it existed asks for no
+// templates. A file that is there must be right.
+std::optional<ConfigError> load_resource_templates(const InputOptions& options,
+                                                   ReduceOptions& reduce) {
+    std::string path = find_patterns_dir(options.patterns_dir) + "/resources";
+    std::error_code error;
+    if (!fs::exists(path, error)) return std::nullopt;
+    auto loaded = ResourceTemplates::load(path);
+    if (auto* problem = std::get_if<ResourceTemplatesError>(&loaded)) {
+        return ConfigError{problem->message()};
+    }
+    reduce.resource_templates = std::get<0>(std::move(loaded));
+    return std::nullopt;
+}
+
 std::optional<ConfigError> build_filters(const InputOptions& options, InputConfig& config) {
     RecordFilter::Spec spec;
     spec.statuses = options.statuses;
@@ -146,6 +161,8 @@ std::variant<InputConfig, ConfigError> build_input_config(const InputOptions& op
     reduce.ipv6_prefix = options.ipv6_prefix;
     reduce.utc = options.utc;
     reduce.keep_query = options.keep_query;
+    reduce.keep_path_tokens = options.keep_path_tokens;
+    if (auto error = load_resource_templates(options, reduce)) return *error;
     auto resolution = parse_resolution(options.time_resolution);
     if (!resolution) {
         return ConfigError{"--time-resolution must be second, minute, hour or day, not '" +

@@ -64,6 +64,9 @@ void add_input_options(CLI::App& command, logsift::InputOptions& options) {
                      "Print times in UTC instead of the offset the server logged");
     command.add_flag("--keep-query", options.keep_query,
                      "Keep the query string of the resource (it often holds personal data)");
+    command.add_flag("--keep-path-tokens", options.keep_path_tokens,
+                     "Keep path segments that look like e-mail addresses, UUIDs or tokens "
+                     "instead of writing {email}, {uuid} or {token}");
     command
         .add_option("--client-ip", options.client_ip,
                     "Where the client address comes from: `remote` (the connection) or "
@@ -167,12 +170,12 @@ void add_aggregate_options(CLI::App& command, logsift::AggregateCliOptions& opti
 
 // Options that shape a summary as it is made, and so cannot apply to --from.
 void record_shaping_options(const CLI::App& command, logsift::AggregateCliOptions& options) {
-    for (const char* name :
-         {"--geoip",           "--no-geoip",  "--period",       "--ipv4-prefix", "--ipv6-prefix",
-          "--time-resolution", "--utc",       "--include-bots", "--downloads",   "--site-host",
-          "--format",          "--client-ip", "--status",       "--method",      "--path",
-          "--agent-class",     "--vhost",     "--client",       "--since",       "--until",
-          "--keep-query"}) {
+    for (const char* name : {"--geoip",       "--no-geoip",        "--period", "--ipv4-prefix",
+                             "--ipv6-prefix", "--time-resolution", "--utc",    "--include-bots",
+                             "--downloads",   "--site-host",       "--format", "--client-ip",
+                             "--status",      "--method",          "--path",   "--agent-class",
+                             "--vhost",       "--client",          "--since",  "--until",
+                             "--keep-query",  "--keep-path-tokens"}) {
         if (command.count(name) > 0) options.shaping_given.push_back(name);
     }
 }

@@ -13,20 +13,6 @@
 namespace logsift {
 namespace {
 
-// RFC 9110 tchar, as a table: every line's method is checked byte by byte.
-constexpr std::array<bool, 256> tchars = [] {
-    std::array<bool, 256> table{};
-    for (char c = '0'; c <= '9'; ++c)
-        table[static_cast<unsigned char>(c)] = true;
-    for (char c = 'a'; c <= 'z'; ++c) {
-        table[static_cast<unsigned char>(c)] = true;
-        table[static_cast<unsigned char>(c - 'a' + 'A')] = true;
-    }
-    for (char c : std::string_view("!#$%&'*+-.^_`|~"))
-        table[static_cast<unsigned char>(c)] = true;
-    return table;
-}();
-
 template <typename Number>
 std::optional<Number> parse_number(std::string_view text) {
     Number value{};
@@ -36,11 +22,11 @@ std::optional<Number> parse_number(std::string_view text) {
 }
 
 // A target worth keeping names a resource: origin-form, absolute-form or asterisk-form (RFC
-// 9112 3.2). Anything else (scanner junk after a valid-looking method) is dropped.
-bool is_resource_target(std::string_view target, std::string_view method) {
+// 9112 3.2). Anything else (scanner junk after a valid-looking method, a CONNECT authority) is
+// dropped.
+bool is_resource_target(std::string_view target) {
     if (target.empty()) return false;
     if (target.front() == '/' || target == "*") return true;
-    if (method == "CONNECT") return true;
     return target.starts_with("http://") || target.starts_with("https://") ||
            target.starts_with("HTTP://") || target.starts_with("HTTPS://");
 }
@@ -73,15 +59,10 @@ RequestLine split_request(std::string_view request) {
     return parts;
 }
 
-bool is_method_token(std::string_view method) {
-    if (method.empty() || method.size() > 32) return false;
-    return std::all_of(method.begin(), method.end(),
-                       [](char c) { return tchars[static_cast<unsigned char>(c)]; });
-}
-
 Reducer::Reducer(const ReduceOptions& options, const LogFormat& format, AgentCache* agents)
     : options_(options),
       agents_(agents),
+      path_rules_{options.keep_path_tokens, options.resource_templates.get()},
       time_syntax_(format.time_syntax()),
       time_pattern_(format.time_pattern()) {}
 
@@ -177,6 +158,21 @@ std::size_t Reducer::reduce_network_uncached(const Fields& fields, Record& recor
                          network_buffer_.data());
 }
 
+std::string_view Reducer::reduce_resource_path(std::string_view path, std::string_view query) {
+    std::string_view reduced = reduce_path(path, path_rules_, resource_buffer_);
+    if (query.empty()) return reduced;
+    // Path and query as logged, side by side: one view over both, nothing copied.
+    if (reduced.data() == path.data() && path.data() + path.size() + 1 == query.data()) {
+        return {path.data(), path.size() + 1 + query.size()};
+    }
+    if (reduced.size() + 1 + query.size() > resource_buffer_.size()) return reduced;
+    char* out = resource_buffer_.data();
+    if (reduced.data() != out) std::memmove(out, reduced.data(), reduced.size());
+    out[reduced.size()] = '?';
+    std::memcpy(out + reduced.size() + 1, query.data(), query.size());
+    return {out, reduced.size() + 1 + query.size()};
+}
+
 std::optional<ScanError> Reducer::reduce(std::string_view line, const Fields& fields,
                                          Record& record) {
     auto column_of = [&](std::string_view field) {
@@ -196,37 +192,38 @@ std::optional<ScanError> Reducer::reduce(std::string_view line, const Fields& fi
     record.network = {network_buffer_.data(), reduce_network(fields, record)};
 
     std::string_view target;
+    std::string_view method;
     if (fields.has(FieldKind::request)) {
         RequestLine request = split_request(fields.get(FieldKind::request));
-        record.method = request.method;
+        method = request.method;
         target = request.target;
     }
-    if (fields.has(FieldKind::method)) record.method = fields.get(FieldKind::method);
-    if (!is_method_token(record.method)) {
-        record.method = {};
-        target = {};
-    }
+    if (fields.has(FieldKind::method)) method = fields.get(FieldKind::method);
+    record.method = reduce_method(method);
+    if (record.method.empty()) target = {};
     if (fields.has(FieldKind::target)) {
         target = fields.get(FieldKind::target);
     }
-    if (!target.empty()) {
-        if (is_resource_target(target, record.method)) {
-            record.resource = reduce_resource(target, options_.keep_query);
+    // A CONNECT target is a host and port, not a resource of this server: it names where the
+    // client went, so it is dropped.
+    if (record.method == "CONNECT") {
+        // Nothing: the resource stays empty.
+    } else if (!target.empty()) {
+        if (is_resource_target(target)) {
+            std::string_view path = reduce_resource(target, false);
+            std::string_view query;
+            if (options_.keep_query) {
+                std::string_view with_query = reduce_resource(target, true);
+                if (with_query.size() > path.size()) query = with_query.substr(path.size() + 1);
+            }
+            record.resource = reduce_resource_path(path, query);
         }
     } else if (fields.has(FieldKind::path)) {
         std::string_view path = dash_as_empty(fields.get(FieldKind::path));
         std::string_view query = dash_as_empty(fields.get(FieldKind::query));
         if (!query.empty() && query.front() == '?') query.remove_prefix(1);
-        if (options_.keep_query && !query.empty() &&
-            path.size() + 1 + query.size() <= resource_buffer_.size()) {
-            char* out = resource_buffer_.data();
-            std::memcpy(out, path.data(), path.size());
-            out[path.size()] = '?';
-            std::memcpy(out + path.size() + 1, query.data(), query.size());
-            record.resource = {out, path.size() + 1 + query.size()};
-        } else {
-            record.resource = path;
-        }
+        record.resource =
+            reduce_resource_path(path, options_.keep_query ? query : std::string_view{});
     }
 
     if (fields.has(FieldKind::status)) {

@@ -35,6 +35,7 @@ struct InputOptions {
     std::string time_resolution = "hour";
     bool utc = false;
     bool keep_query = false;
+    bool keep_path_tokens = false;
     std::string client_ip = "remote";
     std::vector<std::string> trusted_proxies;
     std::vector<std::string> site_hosts;

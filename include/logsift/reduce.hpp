@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,7 +14,9 @@
 #include "logsift/anonymize.hpp"
 #include "logsift/format.hpp"
 #include "logsift/geo.hpp"
+#include "logsift/method.hpp"
 #include "logsift/record.hpp"
+#include "logsift/resource.hpp"
 #include "logsift/timestamp.hpp"
 #include "logsift/useragent.hpp"
 
@@ -27,6 +30,9 @@ struct ReduceOptions {
     TimeResolution resolution = TimeResolution::hour;
     bool utc = false;
     bool keep_query = false;
+    bool keep_path_tokens = false;  // --keep-path-tokens: no e-mail, UUID or token segments
+    // patterns/resources; null or empty: no templates.
+    std::shared_ptr<const ResourceTemplates> resource_templates;
     ClientSource client_source = ClientSource::remote;
     std::vector<Cidr> trusted_proxies;
     // --site-host, lower-case: when not empty, any other valid vhost is written "(other)".
@@ -47,10 +53,6 @@ struct RequestLine {
 };
 RequestLine split_request(std::string_view request);
 
-// True for an HTTP method token (RFC 9110 tchar, at most 32 bytes). Binary junk that scanners
-// send instead of a request is not a method, and is dropped rather than passed on.
-bool is_method_token(std::string_view method);
-
 // One reducer per thread: it owns the buffers the Record's views point into.
 class Reducer {
   public:
@@ -65,9 +67,12 @@ class Reducer {
     std::string_view reduce_time(std::string_view text, Timestamp& logged);
     std::size_t reduce_network(const Fields& fields, Record& record);
     std::size_t reduce_network_uncached(const Fields& fields, Record& record);
+    // The path through the resource rules, then "?query" when query is not empty.
+    std::string_view reduce_resource_path(std::string_view path, std::string_view query);
 
     const ReduceOptions& options_;
     AgentCache* agents_;
+    PathRules path_rules_;
     TimeSyntax time_syntax_;
     std::string_view time_pattern_;
     // Lines in one second share their time text: parsing it once per distinct text saves
