@@ -155,9 +155,9 @@ void check_values(const Summary& summary) {
             const auto dimension = static_cast<Dimension>(i);
             for (auto [value, row] : rows.sources[i]) {
                 if (valid_source_value(dimension, value, settings)) continue;
-                std::string message = "sources" + where + "\"" +
+                std::string message = "sources" + where + "value of \"" +
                                       std::string(dimension_name(dimension)) +
-                                      "\" value is not one logsift writes";
+                                      "\" is not one logsift writes";
                 if (dimension == Dimension::network || dimension == Dimension::referrer_host) {
                     message += " (networks have the declared prefix: /" +
                                std::to_string(settings.ipv4_prefix) + " for IPv4, /" +

@@ -114,9 +114,11 @@ bool valid_agent(std::string_view value) {
     if (value.empty() || value.size() > 160 || value.front() == ' ' || value.back() == ' ') {
         return false;
     }
-    return std::none_of(value.begin(), value.end(), [](char c) {
-        return is_control(c) || c == '@' || c == '=' || c == ';' || c == ':' || c == '\\';
-    });
+    // uap-core's own families hold '/', ':' (Hatena::Crawler) and ';' in captured text, so
+    // those stay allowed until the agent grammar closes; '@' and '=' are e-mail addresses and
+    // key=value secrets, which no product name holds.
+    return std::none_of(value.begin(), value.end(),
+                        [](char c) { return is_control(c) || c == '@' || c == '='; });
 }
 
 bool valid_agent_class(std::string_view value) {

@@ -29,7 +29,7 @@ bool valid_host_name(std::string_view value);
 bool valid_country(std::string_view value);
 
 // An agent row: the product's name, then a space and its version when it has one. Printable,
-// no control bytes, none of `@ = ; : \`, no leading or trailing space, at most 160 bytes.
+// no control bytes, no `@` or `=`, no leading or trailing space, at most 160 bytes.
 bool valid_agent(std::string_view value);
 
 // browser, bot, tool or other.

@@ -330,9 +330,10 @@ TEST_CASE("hostile: merge input that is not a summary exits 2 and names the file
     write_file(dir / "edited.json", edited.dump());
     Result misfit = logsift({"merge", good, (dir / "edited.json").string()});
     CHECK(misfit.status == 2);
-    CHECK(contains(misfit.err, (dir / "edited.json").string() +
-                                   ": sources, period 2026-10-09: a \"network\" value is not one "
-                                   "logsift writes"));
+    CHECK(
+        contains(misfit.err, (dir / "edited.json").string() +
+                                 ": sources, period 2026-10-09: a value of \"network\" is not one "
+                                 "logsift writes"));
 }
 
 TEST_CASE("hostile: a full disk is an error with status 1 for every writer, never silent") {

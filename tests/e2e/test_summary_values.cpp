@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "harness.hpp"
 
@@ -86,6 +87,36 @@ TEST_CASE("summary values: the unedited summary is read back") {
     }
 }
 
+TEST_CASE("summary values: the summary of every real log is read back") {
+    // What logsift writes, logsift reads: a check stricter than the reducers would break the
+    // nightly merge. These logs have referrers that are address literals, which reduce still
+    // copies whole (issue 18, point 2 turns them into networks); once it does, this list must be
+    // empty and the test says so.
+    const std::set<std::string> address_referrers = {"combined-attack-probes-crowdsec.log",
+                                                     "nginx-combined-xff-misc-crowdsec.log"};
+    TempDir dir;
+    const std::string path = (dir / "summary.json").string();
+    std::size_t read_back = 0;
+    for (const auto& entry : fs::directory_iterator(data("real"))) {
+        const std::string name = entry.path().filename().string();
+        if (entry.path().extension() != ".log") continue;
+        Result made = logsift({"summary", "--quiet", "--max-bad", "100", "--output-format", "json",
+                               "-o", path, entry.path().string()});
+        if (made.status == 2) continue;  // no preset fits: not a summary's concern
+        CAPTURE(name);
+        Result merged = logsift({"merge", path});
+        if (address_referrers.contains(name)) {
+            CHECK(merged.status == 2);
+            CHECK(contains(merged.err, "a value of \"referrer_host\" is not one logsift writes"));
+            continue;
+        }
+        CHECK(merged.status == 0);
+        CHECK(merged.err == "");
+        read_back += merged.status == 0;
+    }
+    CHECK(read_back >= 15);  // 22 logs today; a few fit no preset
+}
+
 TEST_CASE("summary values: a network must have the declared prefix and canonical form") {
     // downloads.log has 192.0.2.0/24, 198.51.100.0/24 and 2001:db8:1::/48 at /24 and /48.
     for (const char* bad :
@@ -96,7 +127,7 @@ TEST_CASE("summary values: a network must have the declared prefix and canonical
         CAPTURE(bad);
         nlohmann::json summary = make_summary();
         source_row(summary, "network")["value"] = bad;
-        expect_refused(summary, bad, "\"network\" value is not one logsift writes");
+        expect_refused(summary, bad, "a value of \"network\" is not one logsift writes");
     }
     // Under /16 and /32, a /24 and a /48 are as wrong as a whole address.
     nlohmann::json wide = make_summary({"--ipv4-prefix", "16", "--ipv6-prefix", "32"});
@@ -118,7 +149,7 @@ TEST_CASE("summary values: referrer hosts, agents and the small dimensions") {
         {"agent", "alice.smith@example.com password=hunter2 CNRYUA01"},
         {"agent", "ArcGIS 3.1.CNRYUA04-user=alice"},
         {"agent", "curl\x01 8.4.0"},
-        {"agent", "curl; secret"},
+        {"agent", "curl 8.4.0 token=CNRY-secret"},
         {"agent", " curl 8.4.0"},
         {"agent", std::string(161, 'a')},
         {"agent_class", "hacker"},
@@ -133,7 +164,7 @@ TEST_CASE("summary values: referrer hosts, agents and the small dimensions") {
         CAPTURE(bad);
         nlohmann::json summary = make_summary();
         source_row(summary, dimension)["value"] = bad;
-        expect_refused(summary, bad, "\"" + dimension + "\" value is not one logsift writes");
+        expect_refused(summary, bad, "a value of \"" + dimension + "\" is not one logsift writes");
     }
 }
 
