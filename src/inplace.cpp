@@ -75,6 +75,12 @@ std::string errno_text(int error) {
     return std::strerror(error);
 }
 
+// The rename replaces one name only: every other hard link would keep the raw log.
+std::string hard_links_reason(nlink_t links) {
+    return "has " + std::to_string(links) +
+           " hard links; another name would keep the raw log, so it is left as it is";
+}
+
 }  // namespace
 
 struct InPlaceFile::Impl {
@@ -163,6 +169,10 @@ std::unique_ptr<InPlaceFile> InPlaceFile::open(const std::string& path, std::str
     }
     if (!S_ISREG(impl->original.st_mode)) {
         error = "not a regular file; --in-place rewrites regular files only";
+        return nullptr;
+    }
+    if (impl->original.st_nlink > 1) {
+        error = hard_links_reason(impl->original.st_nlink);
         return nullptr;
     }
     char magic[16];
@@ -268,6 +278,7 @@ bool InPlaceFile::commit(std::string& error) {
         named.st_ino != before.st_ino) {
         return fail("was moved or replaced while it was read; left as it is");
     }
+    if (named.st_nlink > 1) return fail(hard_links_reason(named.st_nlink));
 
     // Owner first: changing it clears set-id bits, which the mode then restores.
     if (::fchown(file.temp_fd, before.st_uid, before.st_gid) != 0) {

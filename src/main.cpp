@@ -9,6 +9,7 @@
 #include "logsift/diag.hpp"
 #include "logsift/memory.hpp"
 #include "logsift/pipeline.hpp"
+#include "logsift/process.hpp"
 
 namespace {
 
@@ -183,6 +184,8 @@ void record_shaping_options(const CLI::App& command, logsift::AggregateCliOption
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Before any log byte is read: raw lines must never reach a core file.
+    logsift::forbid_core_dumps();
     logsift::back_heap_with_huge_pages();
     CLI::App app{
         "logsift turns web-server access logs into privacy-safe facts: each line is reduced to a "

@@ -129,6 +129,14 @@ char* write_tsv_escaped(std::string_view value, char* out) {
     return copy_bytes(value.substr(run), out);
 }
 
+// The first bytes that make a spreadsheet evaluate a CSV cell.
+constexpr std::array<bool, 256> csv_formula_starts = [] {
+    std::array<bool, 256> table{};
+    for (char c : {'=', '+', '-', '@', '\t', '\r'})
+        table[static_cast<unsigned char>(c)] = true;
+    return table;
+}();
+
 void append_separated(OutputSink& sink, char separator, const std::vector<Column>& columns,
                       const Record* record, void (*append_field)(OutputSink&, std::string_view)) {
     std::array<char, 24> scratch{};
@@ -330,13 +338,17 @@ void append_tsv_field(OutputSink& sink, std::string_view value) {
 }
 
 void append_csv_field(OutputSink& sink, std::string_view value) {
-    bool quote = value.find_first_of(",\"\r\n") != std::string_view::npos ||
+    // A cell a spreadsheet would read as a formula (OWASP's CSV injection) gets a leading `'`,
+    // which the spreadsheet shows and does not evaluate, and quotes, so that the `'` stays
+    // part of the cell. Only the first byte decides; logsift writes no negative numbers.
+    const bool formula = !value.empty() && csv_formula_starts[static_cast<unsigned char>(value[0])];
+    bool quote = formula || value.find_first_of(",\"\r\n") != std::string_view::npos ||
                  (!value.empty() && (value.front() == ' ' || value.back() == ' '));
     if (!quote) {
         sink.append(value);
         return;
     }
-    sink.append('"');
+    sink.append(formula ? "\"'" : "\"");
     std::size_t run = 0;
     for (std::size_t i = 0; i < value.size(); ++i) {
         std::string_view escaped;

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "logsift/validate.hpp"
+
 namespace logsift {
 namespace {
 
@@ -126,6 +128,47 @@ std::string period_key(const std::string& period, const std::string& where) {
 
 enum class RowList { downloads, sources };
 
+// Every value must be one a reducer writes under the settings the summary declares: a summary
+// is a file anyone can edit, and what merge and --from read they print again. Checked once the
+// whole document is read, since the settings may come after the rows. The message names the
+// period and column (both checked first), never the value.
+void check_values(const Summary& summary) {
+    const SummarySettings& settings = summary.settings;
+    for (const auto& [label, rows] : summary.periods) {
+        if (!valid_period_label(label, settings.period)) {
+            throw JsonError{"a \"period\" is not a label of the declared period \"" +
+                            std::string(period_name(settings.period)) + "\""};
+        }
+        const std::string where = ", period " + label + ": a ";
+        for (auto [resource, row] : rows.downloads) {
+            if (!valid_resource(resource)) {
+                throw JsonError{"downloads" + where + "\"resource\" is not one logsift writes"};
+            }
+            // Both are what a download rule captured from the resource.
+            if (resource.find(row.product) == std::string_view::npos ||
+                resource.find(row.version) == std::string_view::npos) {
+                throw JsonError{"downloads" + where +
+                                "\"product\" or \"version\" is not taken from its resource"};
+            }
+        }
+        for (std::size_t i = 0; i < dimension_count; ++i) {
+            const auto dimension = static_cast<Dimension>(i);
+            for (auto [value, row] : rows.sources[i]) {
+                if (valid_source_value(dimension, value, settings)) continue;
+                std::string message = "sources" + where + "value of \"" +
+                                      std::string(dimension_name(dimension)) +
+                                      "\" is not one logsift writes";
+                if (dimension == Dimension::network || dimension == Dimension::referrer_host) {
+                    message += " (networks have the declared prefix: /" +
+                               std::to_string(settings.ipv4_prefix) + " for IPv4, /" +
+                               std::to_string(settings.ipv6_prefix) + " for IPv6)";
+                }
+                throw JsonError{message};
+            }
+        }
+    }
+}
+
 void add_download_row(Summary& summary, const json& item, const std::string& where) {
     const std::string label = period_key(text(item, "period", where), where);
     std::string resource = text(item, "resource", where);
@@ -228,6 +271,9 @@ class SummarySax {
         const json& lines = member(root_, "lines", "lines");
         summary_.lines_read = count(lines, "read", "lines");
         summary_.lines_parsed = count(lines, "parsed", "lines");
+        if (summary_.lines_parsed > summary_.lines_read) {
+            throw JsonError{"lines: more lines \"parsed\" than \"read\""};
+        }
 
         for (RowList list : {RowList::downloads, RowList::sources}) {
             const char* name = list == RowList::downloads ? "downloads" : "sources";
@@ -236,6 +282,7 @@ class SummarySax {
             }
             if (auto& error = state(list).error) throw JsonError{*error};
         }
+        check_values(summary_);
         return std::move(summary_);
     }
 

@@ -315,13 +315,25 @@ TEST_CASE("hostile: merge input that is not a summary exits 2 and names the file
     CHECK(contains(overflow.err, (dir / "full.json").string() + ": line counts overflow"));
 
     // Settings that differ are named.
-    nlohmann::json other = document;
-    other["settings"]["ipv6_prefix"] = 64;
-    write_file(dir / "other.json", other.dump());
-    Result mismatch = logsift({"merge", good, (dir / "other.json").string()});
+    const std::string other = (dir / "other.json").string();
+    REQUIRE(logsift({"summary", "--quiet", "--output-format", "json", "--ipv6-prefix", "64", "-o",
+                     other, data("aggregate/downloads.log").string()})
+                .status == 0);
+    Result mismatch = logsift({"merge", good, other});
     CHECK(mismatch.status == 2);
     CHECK(contains(mismatch.err, "made with another ipv6_prefix than the summaries before it"));
     CHECK(contains(mismatch.err, "summaries merge only when every setting is equal"));
+    // A setting edited alone no longer fits the summary's own networks (/48 under a declared
+    // /64, the 2026-10-09 row of 2001:db8:1::5): that is found in the file itself.
+    nlohmann::json edited = document;
+    edited["settings"]["ipv6_prefix"] = 64;
+    write_file(dir / "edited.json", edited.dump());
+    Result misfit = logsift({"merge", good, (dir / "edited.json").string()});
+    CHECK(misfit.status == 2);
+    CHECK(
+        contains(misfit.err, (dir / "edited.json").string() +
+                                 ": sources, period 2026-10-09: a value of \"network\" is not one "
+                                 "logsift writes"));
 }
 
 TEST_CASE("hostile: a full disk is an error with status 1 for every writer, never silent") {

@@ -302,6 +302,34 @@ TEST_CASE("in-place: what is not a regular file is refused, the other files stil
     CHECK(temp_files(dir.path()).empty());
 }
 
+TEST_CASE("in-place: a file with another hard link is refused, the other files still rewritten") {
+    // Rewriting one name would leave the raw log under the other.
+    TempDir dir;
+    const std::string raw = read_file(data("codecs/sample.log"));
+    fs::copy_file(data("codecs/sample.log"), dir / "linked.log");
+    fs::create_directory(dir / "keep");
+    fs::create_hard_link(dir / "linked.log", dir / "keep" / "other-name.log");
+    fs::copy_file(data("codecs/sample.log"), dir / "good.log");
+    Result result = logsift({"reduce", "--quiet", "--in-place", (dir / "linked.log").string(),
+                             (dir / "good.log").string()});
+    CHECK(result.status == 1);
+    CHECK(contains(result.err,
+                   "logsift: error: " + (dir / "linked.log").string() +
+                       ": has 2 hard links; another name would keep the raw log, so it is left "
+                       "as it is"));
+    CHECK(read_file(dir / "linked.log") == raw);
+    CHECK(read_file(dir / "keep" / "other-name.log") == raw);
+    CHECK(fs::hard_link_count(dir / "linked.log") == 2);
+    CHECK(read_file(dir / "good.log") == expected_sample);
+    CHECK(temp_files(dir.path()).empty());
+
+    // Once the other name is gone, the file is rewritten as any other.
+    fs::remove(dir / "keep" / "other-name.log");
+    Result alone = logsift({"reduce", "--quiet", "--in-place", (dir / "linked.log").string()});
+    CHECK(alone.status == 0);
+    CHECK(read_file(dir / "linked.log") == expected_sample);
+}
+
 TEST_CASE("in-place: killed mid-run, the original stays byte-identical") {
     TempDir dir;
     fs::path log = dir / "big.log";

@@ -218,6 +218,41 @@ TEST_CASE("CSV quoting") {
     CHECK(csv("tab\tand\\back") == "tab\tand\\back");
 }
 
+TEST_CASE("CSV: a cell a spreadsheet would evaluate is quoted behind a single quote") {
+    // OWASP's CSV injection advice: these first bytes start a formula (or, for tab and CR, hide
+    // one after leading white space).
+    CHECK(csv("=HYPERLINK(\"http://evil\")") == "\"'=HYPERLINK(\"\"http://evil\"\")\"");
+    CHECK(csv("+1+cmd|' /C calc'!A0") == "\"'+1+cmd|' /C calc'!A0\"");
+    CHECK(csv("-2+3") == "\"'-2+3\"");
+    CHECK(csv("-") == "\"'-\"");
+    CHECK(csv("@SUM(A1)") == "\"'@SUM(A1)\"");
+    CHECK(csv("\t=1") == "\"'\t=1\"");
+    CHECK(csv("\r=1") == "\"'\\r=1\"");
+    CHECK(csv("=a,b") == "\"'=a,b\"");
+    // Only the first byte counts; digits, empty cells and other text stay as they were.
+    CHECK(csv("a=b") == "a=b");
+    CHECK(csv("/x-@+") == "/x-@+");
+    CHECK(csv("1234") == "1234");
+    CHECK(csv("") == "");
+    CHECK(csv("'=already") == "'=already");
+}
+
+TEST_CASE("CSV records: formula canaries in every text column are defused") {
+    Record record = sample_record();
+    record.network = "=1+1";
+    record.method = "-";
+    record.resource = "=HYPERLINK(\"http://evil\")";
+    record.agent = "@cmd";
+    record.agent_version = "+1";
+    record.agent_class = "-x";
+    record.referrer_host = "=evil";
+    record.country = "\tX";
+    record.vhost = "\r=v";
+    CHECK(write_records(RecordFormat::csv, all_columns(), {record}, false) ==
+          "2024-03-01T10:00:00Z,\"'=1+1\",\"'-\",\"'=HYPERLINK(\"\"http://evil\"\")\",200,1234,"
+          "\"'@cmd\",\"'+1\",\"'-x\",\"'=evil\",\"'\tX\",\"'\\r=v\"\n");
+}
+
 TEST_CASE("JSON string escaping") {
     CHECK(json("plain") == "\"plain\"");
     CHECK(json("") == "\"\"");
