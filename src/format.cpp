@@ -20,10 +20,10 @@ namespace logsift {
 
 std::string_view field_kind_name(FieldKind kind) {
     static constexpr std::array<std::string_view, field_kind_count> names = {
-        "client",     "remote_user", "time",     "request",       "method", "target",
-        "path",       "query",       "protocol", "status",        "bytes",  "referrer",
-        "user_agent", "vhost",       "port",     "forwarded_for", "network", "agent",
-        "agent_version", "agent_class", "referrer_host", "country", "opaque",
+        "client",        "remote_user", "time",          "request",       "method",  "target",
+        "path",          "query",       "protocol",      "status",        "bytes",   "referrer",
+        "user_agent",    "vhost",       "port",          "forwarded_for", "network", "agent",
+        "agent_version", "agent_class", "referrer_host", "country",       "opaque",
     };
     return names[static_cast<std::size_t>(kind)];
 }

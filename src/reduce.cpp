@@ -145,10 +145,9 @@ std::size_t Reducer::reduce_network_uncached(const Fields& fields, Record& recor
     if (fields.has(FieldKind::network)) {
         // A reduced record: the address is gone, so its network stands for it.
         bool selected = true;
-        const std::size_t size =
-            reread_network(fields.get(FieldKind::network), options_.ipv4_prefix,
-                           options_.ipv6_prefix, options_.client_filter, selected,
-                           network_buffer_.data());
+        const std::size_t size = reread_network(
+            fields.get(FieldKind::network), options_.ipv4_prefix, options_.ipv6_prefix,
+            options_.client_filter, selected, network_buffer_.data());
         record.client_selected = selected;
         return size;
     }
@@ -262,11 +261,12 @@ std::optional<ScanError> Reducer::reduce(std::string_view line, const Fields& fi
         record.agent_class = reread_agent_class(fields.get(FieldKind::agent_class));
     }
     if (fields.has(FieldKind::referrer_host)) {
-        record.referrer_host = {referrer_buffer_.data(),
-                                reread_referrer_host(fields.get(FieldKind::referrer_host),
-                                                     referrer_buffer_.data())};
+        record.referrer_host = {
+            referrer_buffer_.data(),
+            reread_referrer_host(fields.get(FieldKind::referrer_host), referrer_buffer_.data())};
     }
-    if (fields.has(FieldKind::country)) record.country = reread_country(fields.get(FieldKind::country));
+    if (fields.has(FieldKind::country))
+        record.country = reread_country(fields.get(FieldKind::country));
     return std::nullopt;
 }
 

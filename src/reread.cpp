@@ -40,19 +40,18 @@ std::size_t reread_network(std::string_view network, unsigned ipv4_prefix, unsig
     const unsigned prefix =
         std::min(logged->prefix, logged->network.v6 ? ipv6_prefix : ipv4_prefix);
     // A network is inside a --client network only as a whole: its prefix at least as long.
-    selected = filters.empty() ||
-               std::any_of(filters.begin(), filters.end(), [&](const Cidr& filter) {
-                   return filter.network.v6 == logged->network.v6 &&
-                          logged->prefix >= filter.prefix &&
-                          ip_in_network(logged->network, filter.network, filter.prefix);
-               });
+    selected =
+        filters.empty() || std::any_of(filters.begin(), filters.end(), [&](const Cidr& filter) {
+            return filter.network.v6 == logged->network.v6 && logged->prefix >= filter.prefix &&
+                   ip_in_network(logged->network, filter.network, filter.prefix);
+        });
     return format_network(truncate_ip(logged->network, prefix), prefix, out);
 }
 
 std::string_view reread_agent_family(std::string_view family) {
     static constexpr std::string_view other = "Other";
     if (family.empty()) return family;  // the log had no user agent
-    if ( family.size() > 64 || !is_alnum(family.front())) return other;
+    if (family.size() > 64 || !is_alnum(family.front())) return other;
     for (char c : family) {
         if (!is_alnum(c) && std::strchr(" ._-+!&()/'%", c) == nullptr) return other;
     }
@@ -87,7 +86,7 @@ std::string_view reread_agent_class(std::string_view agent_class) {
 std::string_view reread_country(std::string_view country) {
     auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
     return country.size() == 2 && upper(country[0]) && upper(country[1]) ? country
-                                                                          : std::string_view{};
+                                                                         : std::string_view{};
 }
 
 std::size_t reread_referrer_host(std::string_view host, char* out) {

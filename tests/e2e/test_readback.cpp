@@ -13,9 +13,9 @@ namespace {
 // Real logs that every tool reads with --format auto and whose summaries have no bad line (a
 // bad raw line is not in the reduced log, so `lines.read` would differ).
 const char* const clean_logs[] = {
-    "real/apache-combined-basjes-hackers.log",     "real/apache-combined-gpxe-lnav.log",
-    "real/apache-common-darwin-beats.log",         "real/apache-common-nasa-aug95-head.log",
-    "real/apache-vhost-combined-beats.log",        "real/combined-attack-probes-crowdsec.log",
+    "real/apache-combined-basjes-hackers.log",       "real/apache-combined-gpxe-lnav.log",
+    "real/apache-common-darwin-beats.log",           "real/apache-common-nasa-aug95-head.log",
+    "real/apache-vhost-combined-beats.log",          "real/combined-attack-probes-crowdsec.log",
     "real/nginx-combined-elastic-examples-head.log", "real/vhost-combined-misc-crowdsec.log",
 };
 
