@@ -204,16 +204,37 @@ TEST_CASE("a log the nightly job cannot read does not keep the others raw") {
     const fs::path summaries = dir / "summaries";
     fs::create_directories(logs);
     write_file(logs / "access.log.1", day_log(10, 1, 5));
-    write_file(logs / "broken.log.1", "not a log line\nnor this one\n");
+    const std::string error_log =
+        "2026/10/10 06:25:01 [error] 77#77: *1 open() failed, "
+        "client: " +
+        canaries_of(3).v4 + "\n";
+    write_file(logs / "error.log.1", error_log);
     write_file(logs / "other.log.1", day_log(10, 2, 3));
 
     Result result = run_nightly(logs, summaries, "2026-10-10");
-    CHECK(result.status != 0);
-    CHECK(result.err.find("broken.log.1") != std::string::npos);
+    CHECK(result.status == 1);
+    CHECK(result.err.find("error.log.1: no preset format fits") != std::string::npos);
     const std::string rotated = read_file(logs / "access.log.1") + read_file(logs / "other.log.1");
     CHECK(rotated.find(canaries_of(1).v4) == std::string::npos);
     CHECK(rotated.find(canaries_of(2).v4) == std::string::npos);
-    CHECK(read_file(logs / "broken.log.1") == "not a log line\nnor this one\n");
+    CHECK(read_file(logs / "error.log.1") == error_log);  // not logsift's to rewrite
+    // The day's summary holds both access logs.
+    std::optional<fs::path> summary = summary_for(summaries, "2026-10-10");
+    REQUIRE(summary);
+    CHECK(nlohmann::json::parse(read_file(*summary))["lines"]["parsed"] == 8);
+
+    // A PATTERN that names the access logs only leaves the error log out, without a failure.
+    TempDir again;
+    fs::create_directories(again / "log");
+    write_file(again / "log" / "access.log.1", day_log(10, 1, 5));
+    write_file(again / "log" / "error.log.1", error_log);
+    const std::string bin_dir = fs::path(LOGSIFT_BINARY).parent_path().string();
+    Result only_access =
+        shell("PATH=" + quoted(bin_dir) + ":\"$PATH\" LOGSIFT_NIGHTLY_DAY=" + "2026-10-10 sh " +
+              quoted(nightly_script) + " " + quoted((again / "log").string()) + " " +
+              quoted((again / "summaries").string()) + " '*access.log'");
+    CHECK_MESSAGE(only_access.status == 0, only_access.err);
+    CHECK(read_file(again / "log" / "access.log.1").find(canaries_of(1).v4) == std::string::npos);
 }
 
 TEST_CASE("the installed systemd units pass systemd-analyze verify") {
@@ -234,6 +255,10 @@ TEST_CASE("the installed systemd units pass systemd-analyze verify") {
         std::string("ExecStart=") + LOGSIFT_INSTALL_BINDIR + "/logsift-nightly ";
     CHECK(service.find(exec) != std::string::npos);
     CHECK(fs::exists(fs::path(root.string() + LOGSIFT_INSTALL_BINDIR) / "logsift-nightly"));
+    // So does the logrotate snippet.
+    CHECK(read_file(examples / "logrotate-logsift")
+              .find(std::string(LOGSIFT_INSTALL_BINDIR) + "/logsift-nightly ") !=
+          std::string::npos);
 
     // systemd-analyze resolves the units the service depends on (sysinit.target, ...) under
     // --root: the host's own units stand in for those of the system it is installed on.
