@@ -20,9 +20,10 @@ namespace logsift {
 
 std::string_view field_kind_name(FieldKind kind) {
     static constexpr std::array<std::string_view, field_kind_count> names = {
-        "client",     "remote_user", "time",     "request",       "method", "target",
-        "path",       "query",       "protocol", "status",        "bytes",  "referrer",
-        "user_agent", "vhost",       "port",     "forwarded_for", "opaque",
+        "client",        "remote_user", "time",          "request",       "method",  "target",
+        "path",          "query",       "protocol",      "status",        "bytes",   "referrer",
+        "user_agent",    "vhost",       "port",          "forwarded_for", "network", "agent",
+        "agent_version", "agent_class", "referrer_host", "country",       "opaque",
     };
     return names[static_cast<std::size_t>(kind)];
 }
@@ -300,6 +301,13 @@ constexpr NginxVariable nginx_variables[] = {
     {"http_host", FieldKind::vhost},
     {"server_port", FieldKind::port},
     {"http_x_forwarded_for", FieldKind::forwarded_for},
+    // Not nginx's: the columns `logsift reduce` writes, for the `logsift` preset.
+    {"logsift_network", FieldKind::network},
+    {"logsift_agent", FieldKind::agent},
+    {"logsift_agent_version", FieldKind::agent_version},
+    {"logsift_agent_class", FieldKind::agent_class},
+    {"logsift_referrer_host", FieldKind::referrer_host},
+    {"logsift_country", FieldKind::country},
 };
 
 // Reads a variable name at body[pos] == '$'. Returns the name and moves pos past it.
@@ -711,6 +719,11 @@ bool is_token_kind(FieldKind kind) {
         case FieldKind::bytes:
         case FieldKind::vhost:
         case FieldKind::port:
+        case FieldKind::network:
+        case FieldKind::agent_version:
+        case FieldKind::agent_class:
+        case FieldKind::referrer_host:
+        case FieldKind::country:
             return true;
         default:
             return false;
@@ -732,6 +745,7 @@ void LogFormat::prepare_scan() {
         // let `combined` swallow a vhost prefix or an X-Forwarded-For list into its client
         // field and claim lines it does not describe.
         field.single_word = is_token_kind(step.kind);
+        field.may_be_empty = (present_ & (1u << static_cast<unsigned>(FieldKind::network))) != 0;
         field.pair = i + 1 < steps_.size() && steps_[i + 1].type == StepType::field;
         if (field.pair) field.query_kind = steps_[++i].kind;
         if (++i < steps_.size()) field.follow = steps_[i++].literal;
@@ -825,10 +839,11 @@ std::optional<ScanError> LogFormat::scan(std::string_view line, Fields& fields) 
             fields.value[static_cast<std::size_t>(field.query_kind)] = {text.data() + path_size,
                                                                         text.size() - path_size};
         } else {
-            if (field.kind == FieldKind::status && !is_status(text)) {
+            if (field.kind == FieldKind::status && !is_status(text) &&
+                !(field.may_be_empty && text.empty())) {
                 return ScanError{"status is not a number", pos + 1};
             }
-            if (field.numeric && !is_count(text)) {
+            if (field.numeric && !is_count(text) && !(field.may_be_empty && text.empty())) {
                 return ScanError{"bytes is not a number", pos + 1};
             }
             if (field.kind == FieldKind::port && !is_port(text)) {

@@ -3,6 +3,7 @@
 #include "logsift/reduce.hpp"
 
 #include "logsift/hosts.hpp"
+#include "logsift/reread.hpp"
 
 #include <xxhash.h>
 
@@ -123,6 +124,15 @@ std::size_t Reducer::reduce_network(const Fields& fields, Record& record) {
 }
 
 std::size_t Reducer::reduce_network_uncached(const Fields& fields, Record& record) {
+    if (fields.has(FieldKind::network)) {
+        // A reduced record: the address is gone, so its network stands for it.
+        bool selected = true;
+        const std::size_t size = reread_network(
+            fields.get(FieldKind::network), options_.ipv4_prefix, options_.ipv6_prefix,
+            options_.client_filter, selected, network_buffer_.data());
+        record.client_selected = selected;
+        return size;
+    }
     std::optional<IpAddress> address;
     if (options_.client_source == ClientSource::forwarded && fields.has(FieldKind::forwarded_for)) {
         address =
@@ -252,6 +262,19 @@ std::optional<ScanError> Reducer::reduce(std::string_view line, const Fields& fi
         record.agent_with_version = agent.with_version;
         record.agent_client_part = agent.client_part;
     }
+    if (fields.has(FieldKind::agent)) {
+        // Reduced already: uap-core would not know "Firefox" alone.
+        record.agent = reread_agent_family(fields.get(FieldKind::agent));
+        record.agent_version = reread_agent_version(fields.get(FieldKind::agent_version));
+        record.agent_class = reread_agent_class(fields.get(FieldKind::agent_class));
+    }
+    if (fields.has(FieldKind::referrer_host)) {
+        record.referrer_host = {
+            referrer_buffer_.data(),
+            reread_referrer_host(fields.get(FieldKind::referrer_host), referrer_buffer_.data())};
+    }
+    if (fields.has(FieldKind::country))
+        record.country = reread_country(fields.get(FieldKind::country));
     return std::nullopt;
 }
 

@@ -33,6 +33,14 @@ enum class FieldKind : std::uint8_t {
     vhost,          // $host, $server_name, $http_host, %v, %V
     port,           // $server_port, %p
     forwarded_for,  // $http_x_forwarded_for, %{X-Forwarded-For}i
+    // The columns of logsift's own reduced records ($logsift_network, ...), so a reduced log
+    // reads back: each holds what reduce wrote, and the reducer checks it again, never widens it.
+    network,
+    agent,
+    agent_version,
+    agent_class,
+    referrer_host,
+    country,
     opaque,
 };
 inline constexpr std::size_t field_kind_count = static_cast<std::size_t>(FieldKind::opaque) + 1;
@@ -136,6 +144,8 @@ class LogFormat {
         bool quoted = false;
         bool single_word = false;  // no space may stand before the literal that ends it
         bool numeric = false;
+        // A reduced record's status and bytes are empty when the log it came from had none.
+        bool may_be_empty = false;
 
         bool follows_at(const char* at, const char* end) const;
     };

@@ -556,13 +556,16 @@ TEST_CASE("the real presets file loads with every preset passing its own samples
         names.push_back(preset.name);
         CHECK_FALSE(preset.description.empty());
     }
-    for (const char* required : {"combined", "main", "common", "combinedio", "vhost_combined",
-                                 "vhost_common", "vhost_combined_noport"}) {
+    for (const char* required :
+         {"combined", "main", "common", "combinedio", "vhost_combined", "vhost_common",
+          "vhost_combined_noport", "logsift", "logsift_jsonl"}) {
         CAPTURE(required);
         CHECK(std::find(names.begin(), names.end(), required) != names.end());
     }
     for (const Preset& preset : presets) {
-        bool nginx = preset.name == "combined" || preset.name == "main";
+        // logsift's own records are described with nginx variables ($logsift_network, ...).
+        bool nginx = preset.name == "combined" || preset.name == "main" ||
+                     preset.name == "logsift" || preset.name == "logsift_jsonl";
         CHECK(preset.format.syntax() == (nginx ? Syntax::nginx : Syntax::apache));
     }
     CHECK(logsift::load_presets("/nonexistent/formats").index() == 1);

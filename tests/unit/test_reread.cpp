@@ -1,0 +1,81 @@
+#include <doctest/doctest.h>
+
+#include <array>
+#include <string>
+
+#include "logsift/reread.hpp"
+
+using namespace logsift;
+
+namespace {
+
+std::string network(std::string_view text, unsigned v4, unsigned v6) {
+    std::array<char, 256> out{};
+    bool selected = false;
+    return std::string(out.data(), reread_network(text, v4, v6, {}, selected, out.data()));
+}
+
+}  // namespace
+
+TEST_CASE("reread_network keeps the shorter of the logged and the run's prefix") {
+    CHECK(network("203.0.113.0/24", 24, 48) == "203.0.113.0/24");
+    CHECK(network("203.0.113.0/24", 28, 48) == "203.0.113.0/24");
+    CHECK(network("203.0.113.0/24", 16, 48) == "203.0.0.0/16");
+    CHECK(network("2001:db8:1::/48", 24, 64) == "2001:db8:1::/48");
+    CHECK(network("2001:db8:1::/48", 24, 32) == "2001:db8::/32");
+    CHECK(network("203.0.113.77", 24, 48) == "203.0.113.0/24");  // a whole address: cut
+    CHECK(network("203.0.113.77/32", 24, 48) == "203.0.113.0/24");
+    CHECK(network("inetnebr.com", 24, 48) == "inetnebr.com");
+    CHECK(network("in24.inetnebr.com", 24, 48) == "inetnebr.com");
+    CHECK(network("invalid", 24, 48) == "invalid");
+    CHECK(network("", 24, 48) == "invalid");
+}
+
+TEST_CASE("reread_network selects a network only when --client holds all of it") {
+    std::array<char, 256> out{};
+    std::vector<Cidr> filter = {*parse_cidr("203.0.113.0/24")};
+    bool selected = false;
+    reread_network("203.0.113.0/24", 24, 48, filter, selected, out.data());
+    CHECK(selected);
+    reread_network("203.0.0.0/16", 24, 48, filter, selected, out.data());
+    CHECK_FALSE(selected);
+    reread_network("198.51.100.0/24", 24, 48, filter, selected, out.data());
+    CHECK_FALSE(selected);
+    reread_network("example.com", 24, 48, filter, selected, out.data());
+    CHECK_FALSE(selected);
+}
+
+TEST_CASE("reread agent columns pass product names and short versions only") {
+    CHECK(reread_agent_family("Firefox") == "Firefox");
+    CHECK(reread_agent_family("Debian APT-HTTP") == "Debian APT-HTTP");
+    CHECK(reread_agent_family("Mobile Safari UI/WKWebView") == "Mobile Safari UI/WKWebView");
+    CHECK(reread_agent_family("") == "");
+    CHECK(reread_agent_family("alice@example.com") == "Other");
+    CHECK(reread_agent_family("a=b") == "Other");
+    CHECK(reread_agent_family("Bot 5551234567") == "Other");
+    CHECK(reread_agent_family(std::string(65, 'a')) == "Other");
+    CHECK(reread_agent_version("128.0") == "128.0");
+    CHECK(reread_agent_version("32.0.1700") == "32.0.1700");
+    CHECK(reread_agent_version("") == "");
+    CHECK(reread_agent_version("3.1.user=alice") == "");
+    CHECK(reread_agent_version("1..2") == "");
+    CHECK(reread_agent_version("1.2.3.4.5") == "");
+    CHECK(reread_agent_class("bot") == "bot");
+    CHECK(reread_agent_class("") == "");
+    CHECK(reread_agent_class("wizard") == "other");
+}
+
+TEST_CASE("reread country and referrer host") {
+    CHECK(reread_country("DE") == "DE");
+    CHECK(reread_country("de") == "");
+    CHECK(reread_country("DEU") == "");
+    std::array<char, 256> out{};
+    auto host = [&](std::string_view text) {
+        return std::string(out.data(), reread_referrer_host(text, out.data()));
+    };
+    CHECK(host("www.example.com") == "www.example.com");
+    CHECK(host("WWW.Example.COM") == "www.example.com");
+    CHECK(host("alice:pw@example.org") == "example.org");
+    CHECK(host("") == "");
+    CHECK(host("a b") == "");
+}
