@@ -271,7 +271,8 @@ std::optional<ScanError> Reducer::reduce(std::string_view line, const Fields& fi
     if (fields.has(FieldKind::referrer_host)) {
         record.referrer_host = {
             referrer_buffer_.data(),
-            reread_referrer_host(fields.get(FieldKind::referrer_host), referrer_buffer_.data())};
+            reread_referrer_host(fields.get(FieldKind::referrer_host), options_.ipv4_prefix,
+                                 options_.ipv6_prefix, referrer_buffer_.data())};
     }
     if (fields.has(FieldKind::country))
         record.country = reread_country(fields.get(FieldKind::country));

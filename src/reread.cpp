@@ -7,6 +7,9 @@
 #include <array>
 #include <cstring>
 
+#include "logsift/agent_grammar.hpp"
+#include "logsift/hosts.hpp"
+
 namespace logsift {
 namespace {
 
@@ -37,6 +40,16 @@ std::size_t reread_network(std::string_view network, unsigned ipv4_prefix, unsig
         selected = filters.empty();
         return reduce_client(network, ipv4_prefix, ipv6_prefix, out);
     }
+    // A network written before IPv4 addresses inside IPv6 ones were unwrapped (a 6to4 /48 holds
+    // a whole IPv4 address) is unwrapped as reduce does it now, keeping the IPv4 bits it holds.
+    if (logged->network.v6) {
+        if (std::optional<IpAddress> inner = embedded_ipv4(logged->network)) {
+            const bool six_to_four =
+                logged->network.bytes[0] == 0x20 && logged->network.bytes[1] == 0x02;
+            const int known = static_cast<int>(logged->prefix) - (six_to_four ? 16 : 96);
+            if (known > 0) logged = Cidr{*inner, std::min(32u, static_cast<unsigned>(known))};
+        }
+    }
     const unsigned prefix =
         std::min(logged->prefix, logged->network.v6 ? ipv6_prefix : ipv4_prefix);
     // A network is inside a --client network only as a whole: its prefix at least as long.
@@ -51,28 +64,25 @@ std::size_t reread_network(std::string_view network, unsigned ipv4_prefix, unsig
 std::string_view reread_agent_family(std::string_view family) {
     static constexpr std::string_view other = "Other";
     if (family.empty()) return family;  // the log had no user agent
+    if (is_product_token(family, CaptureKind::product)) return family;
+    // uap-core's literal names also hold `( ) / + & '` (Mobile Safari UI/WKWebView).
     if (family.size() > 64 || !is_alnum(family.front())) return other;
     for (char c : family) {
-        if (!is_alnum(c) && std::strchr(" ._-+!&()/'%", c) == nullptr) return other;
+        if (!is_alnum(c) && std::strchr(" ._-+!&()/'", c) == nullptr) return other;
     }
     return has_long_digit_run(family) ? other : family;
 }
 
 std::string_view reread_agent_version(std::string_view version) {
-    if (version.size() > 40) return {};
-    std::size_t components = 1;
-    std::size_t length = 0;
-    for (char c : version) {
-        if (c == '.') {
-            if (length == 0 || ++components > 4) return {};
-            length = 0;
-        } else if (is_alnum(c) || c == '_' || c == '-') {
-            if (++length > 12) return {};
-        } else {
-            return {};
-        }
+    // What reduce writes: major[.minor[.patch]], each part 1 to 6 digits.
+    std::size_t parts = 0;
+    for (std::string_view rest = version; !version.empty();) {
+        const std::size_t dot = rest.find('.');
+        if (++parts > 3 || !is_version_component(rest.substr(0, dot))) return {};
+        if (dot == std::string_view::npos) break;
+        rest.remove_prefix(dot + 1);
     }
-    return length == 0 && !version.empty() ? std::string_view{} : version;
+    return version;
 }
 
 std::string_view reread_agent_class(std::string_view agent_class) {
@@ -89,13 +99,40 @@ std::string_view reread_country(std::string_view country) {
                                                                          : std::string_view{};
 }
 
-std::size_t reread_referrer_host(std::string_view host, char* out) {
-    // reduce_referrer takes a URL; "//host" is the protocol-relative one, host alone.
-    std::array<char, 260> url;
-    if (host.empty() || host.size() + 2 > url.size()) return 0;
-    url[0] = url[1] = '/';
-    std::memcpy(url.data() + 2, host.data(), host.size());
-    return reduce_referrer(std::string_view(url.data(), host.size() + 2), out);
+std::size_t reread_referrer_host(std::string_view host, unsigned ipv4_prefix, unsigned ipv6_prefix,
+                                 char* out) {
+    // The fixed words reduce writes for hosts it does not name: kept as written.
+    if (host.size() > 2 && host.front() == '(' && host.back() == ')' &&
+        std::all_of(host.begin() + 1, host.end() - 1,
+                    [](char c) { return (c >= 'a' && c <= 'z') || c == '-'; })) {
+        std::memcpy(out, host.data(), host.size());
+        return host.size();
+    }
+    // A network an address literal was reduced to: cut, never widened, like a client's.
+    if (host.find('/') != std::string_view::npos) {
+        bool selected = true;
+        if (!parse_cidr(host)) return 0;
+        return reread_network(host, ipv4_prefix, ipv6_prefix, {}, selected, out);
+    }
+    std::array<char, 264> url;
+    auto through_referrer_rules = [&](std::string_view before, std::string_view after) {
+        if (before.size() + host.size() + after.size() > url.size()) return std::size_t{0};
+        char* end = std::copy(before.begin(), before.end(), url.data());
+        end = std::copy(host.begin(), host.end(), end);
+        end = std::copy(after.begin(), after.end(), end);
+        return reduce_referrer(
+            std::string_view(url.data(), static_cast<std::size_t>(end - url.data())), ipv4_prefix,
+            ipv6_prefix, out);
+    };
+    if (host.empty()) return 0;
+    // An app referrer's scheme word ("android-app") stands for itself when the rules know it.
+    if (host.find('.') == std::string_view::npos) {
+        const std::size_t size = through_referrer_rules("", "://app");
+        if (size != 0 && std::string_view(out, size) != "(other-scheme)") return size;
+    }
+    // A host name, as the host of a web URL: intranet names, addresses and names that hold
+    // addresses get the words and networks reduce gives them today.
+    return through_referrer_rules("http://", "");
 }
 
 }  // namespace logsift

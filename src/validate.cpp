@@ -114,11 +114,12 @@ bool valid_agent(std::string_view value) {
     if (value.empty() || value.size() > 160 || value.front() == ' ' || value.back() == ' ') {
         return false;
     }
-    // uap-core's own families hold '/', ':' (Hatena::Crawler) and ';' in captured text, so
-    // those stay allowed until the agent grammar closes; '@' and '=' are e-mail addresses and
-    // key=value secrets, which no product name holds.
-    return std::none_of(value.begin(), value.end(),
-                        [](char c) { return is_control(c) || c == '@' || c == '='; });
+    // A family is a rule's literal name (which may hold `( ) / + & '`) or a product token, and
+    // a version is digits and dots: none holds '@' or '=' (e-mail addresses, key=value
+    // secrets), ':' or ';' (URLs, parameter lists) or '%' (an escaped byte of free text).
+    return std::none_of(value.begin(), value.end(), [](char c) {
+        return is_control(c) || c == '@' || c == '=' || c == ':' || c == ';' || c == '%';
+    });
 }
 
 bool valid_agent_class(std::string_view value) {

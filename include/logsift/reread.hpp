@@ -29,8 +29,10 @@ std::string_view reread_agent_class(std::string_view agent_class);
 // An ISO 3166-1 alpha-2 code (two upper-case letters) as logged, else empty.
 std::string_view reread_country(std::string_view country);
 
-// A logged referrer host, through the same host checks as a referrer's host. Writes into out
-// (at least 256 bytes); returns the length.
-std::size_t reread_referrer_host(std::string_view host, char* out);
+// A logged referrer host: a fixed word such as "(internal)" as written, a network cut like a
+// client's, a host name or a scheme's word through the referrer rules. Writes into out (at
+// least 256 bytes); returns the length.
+std::size_t reread_referrer_host(std::string_view host, unsigned ipv4_prefix, unsigned ipv6_prefix,
+                                 char* out);
 
 }  // namespace logsift

@@ -71,11 +71,32 @@ TEST_CASE("reread country and referrer host") {
     CHECK(reread_country("DEU") == "");
     std::array<char, 256> out{};
     auto host = [&](std::string_view text) {
-        return std::string(out.data(), reread_referrer_host(text, out.data()));
+        return std::string(out.data(), reread_referrer_host(text, 24, 48, out.data()));
     };
     CHECK(host("www.example.com") == "www.example.com");
     CHECK(host("WWW.Example.COM") == "www.example.com");
     CHECK(host("alice:pw@example.org") == "example.org");
     CHECK(host("") == "");
     CHECK(host("a b") == "");
+    // Values today's reduce writes stay as they are.
+    CHECK(host("(internal)") == "(internal)");
+    CHECK(host("android-app") == "android-app");
+    CHECK(host("203.0.113.0/24") == "203.0.113.0/24");
+    CHECK(host("2001:db8:1::/48") == "2001:db8:1::/48");
+    // Older reduced logs: address literals and intranet names get today's values.
+    CHECK(host("192.168.9.212") == "(internal)");
+    CHECK(host("198.51.100.111") == "198.51.100.0/24");
+    CHECK(host("localhost") == "(internal)");
+    CHECK(host("wikicanary") == "(internal)");
+    CHECK(host("203.0.113.77.nip.io") == "nip.io");
+    CHECK(host("203.0.113.77/32") == "203.0.113.0/24");
+    CHECK(host("(Evil text)") == "");
+}
+
+TEST_CASE("reread_network unwraps an IPv4 address an older reduce left inside an IPv6 network") {
+    CHECK(network("2002:cb00:714d::/48", 24, 48) == "203.0.113.0/24");
+    CHECK(network("2002:cb00::/32", 24, 48) == "203.0.0.0/16");
+    CHECK(network("64:ff9b::cb00:714d/128", 24, 48) == "203.0.113.0/24");
+    CHECK(network("64:ff9b::/48", 24, 48) == "64:ff9b::/48");  // no IPv4 bits left
+    CHECK(network("2001:db8:1::/48", 24, 48) == "2001:db8:1::/48");
 }

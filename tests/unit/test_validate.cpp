@@ -62,7 +62,10 @@ TEST_CASE("validate: agents, classes, countries, status classes and resources") 
     CHECK(valid_agent("Firefox 120.0"));
     CHECK(valid_agent("Mobile Safari UI/WKWebView"));
     CHECK(valid_agent("Other bot"));
-    CHECK(valid_agent("Hatena::Crawler 0.01"));
+    // The agent grammar gives "Other bot" for Hatena::Crawler and "Other" for Swiftfin%20tvOS.
+    CHECK_FALSE(valid_agent("Hatena::Crawler 0.01"));
+    CHECK_FALSE(valid_agent("Swiftfin%20tvOS 70"));
+    CHECK_FALSE(valid_agent("Nutch; http:"));
     CHECK_FALSE(valid_agent("alice.smith@example.com password=hunter2 CNRYUA01"));
     CHECK_FALSE(valid_agent("ArcGIS 3.1.CNRYUA04-user=alice"));
     CHECK_FALSE(valid_agent("curl\n8.4"));
