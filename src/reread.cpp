@@ -11,27 +11,6 @@
 #include "logsift/hosts.hpp"
 
 namespace logsift {
-namespace {
-
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-bool is_alnum(char c) {
-    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-// A run of six or more digits is a number (an address, a phone number, an id), never part
-// of a product name.
-bool has_long_digit_run(std::string_view text) {
-    std::size_t run = 0;
-    for (char c : text) {
-        run = is_digit(c) ? run + 1 : 0;
-        if (run >= 6) return true;
-    }
-    return false;
-}
-
-}  // namespace
 
 std::size_t reread_network(std::string_view network, unsigned ipv4_prefix, unsigned ipv6_prefix,
                            const std::vector<Cidr>& filters, bool& selected, char* out) {
@@ -64,13 +43,21 @@ std::size_t reread_network(std::string_view network, unsigned ipv4_prefix, unsig
 std::string_view reread_agent_family(std::string_view family) {
     static constexpr std::string_view other = "Other";
     if (family.empty()) return family;  // the log had no user agent
-    if (is_product_token(family, CaptureKind::product)) return family;
-    // uap-core's literal names also hold `( ) / + & '` (Mobile Safari UI/WKWebView).
-    if (family.size() > 64 || !is_alnum(family.front())) return other;
-    for (char c : family) {
-        if (!is_alnum(c) && std::strchr(" ._-+!&()/'", c) == nullptr) return other;
+    if (family.size() > 64) return other;
+    // uap-core's literal names also hold `( ) / + & '` (Mobile Safari UI/WKWebView): each
+    // piece between those must still be a product token.
+    for (std::string_view rest = family; !rest.empty();) {
+        const std::size_t cut = rest.find_first_of("()/+&'");
+        std::string_view piece = rest.substr(0, cut);
+        while (!piece.empty() && piece.front() == ' ')
+            piece.remove_prefix(1);
+        while (!piece.empty() && piece.back() == ' ')
+            piece.remove_suffix(1);
+        if (!piece.empty() && !is_product_token(piece, CaptureKind::product)) return other;
+        if (cut == std::string_view::npos) break;
+        rest.remove_prefix(cut + 1);
     }
-    return has_long_digit_run(family) ? other : family;
+    return family;
 }
 
 std::string_view reread_agent_version(std::string_view version) {

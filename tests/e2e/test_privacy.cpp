@@ -180,3 +180,298 @@ TEST_CASE("privacy: no canary in downloads, sources, summary or merge, in any ou
         check_clean(from);
     }
 }
+
+// Every column holds only what it names. Each line below carries values that once came out
+// whole: an IPv4 address inside an IPv6 one, personal host names, address literals and
+// intranet names as referrers, free text captured into the agent family or version, the Host
+// header, words as methods, tokens in paths. The format has a vhost and X-Forwarded-For, so
+// every column is filled.
+namespace {
+
+const std::string column_format =
+    R"($remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent )"
+    R"("$http_referer" "$http_user_agent" "$http_x_forwarded_for" "$http_host")";
+
+// The vhost column names the site's own hosts; any other Host header is "(other)".
+const std::string site_hosts = "www.example.com,example.com";
+
+const std::vector<std::string> column_canaries = {
+    "cb00:714d",  // 6to4, NAT64 and mapped forms of 203.0.113.77
+    "203.0.113.77",   "ff9b",
+    "3fff:fdd2",  // Teredo: the client's obfuscated address
+    "192.0.2.45",
+    "c633:6478",  // ISATAP interface id of 198.51.100.120
+    "198.51.100.120",
+    "198.51.100.2",  // clients .20 to .29
+    "alice",         // host-name client, e-mail in agent, vhost and path
+    "johnsmith",      "203-0-113-78", "ec2-",
+    "3405803853",  // decimal, hex and octal address referrers
+    "0xcb00714d",     "0161.0115",    "cafe:beef",     "ffff:cb00",    "192.168.9.212",
+    "127.0.0.1",      "localhost",    "wikicanary",    "canarybox",    "canaryapp",
+    "CNRYUA01",  // agent family and version
+    "hunter2",        "password",     "JohnDoe",       "secret-token", "CNRYUA04",
+    "user=",          "123456789",    "987654",        "HYPERLINK",
+    "CNRYHOST04",  // vhost
+    "203.0.113.99",
+    "CanaryClient",  // method
+    "SSH-2.0",        "MGLNDD",       "198.51.100.7_", "batmancanary",
+    "CNRYSESS01",  // resource
+    "jsessionid",     "CNRYTOKEN",    "canary-host",   "8f14e45f",     "c0ffee00",
+};
+
+std::string column_line(const std::string& client, const std::string& request,
+                        const std::string& referrer, const std::string& agent,
+                        const std::string& forwarded, const std::string& host) {
+    return client + " - - [08/Oct/2026:10:15:01 +0000] \"" + request + "\" 200 512 \"" + referrer +
+           "\" \"" + agent + "\" \"" + forwarded + "\" \"" + host + "\"\n";
+}
+
+const std::string column_log =
+    column_line("2002:cb00:714d::1", "GET /download/tool-1.2.3.tar.gz HTTP/1.1",
+                "http://3405803853/canary-referrer-path",
+                "CNRYUA01 alice.smith@example.com password=hunter2/1.0 CFNetwork/1.0 Darwin/20.0",
+                "2002:cb00:714d::1", "alice@example.com CNRYHOST04 password=x") +
+    column_line("alice.dyndns.org", "GET /app;jsessionid=CNRYSESS01/view HTTP/1.1",
+                "http://0xcb00714d/", "JohnDoeSecret123bot/1.0", "64:ff9b::cb00:714d",
+                "Example.COM:443") +
+    column_line("johnsmith.no-ip.org", "GET /reset/CNRYTOKEN0123456789abcdef HTTP/1.1",
+                "https://[2001:db8:cafe:beef::1]:8443/x", "secret-token-abc Crawler/2.1",
+                "2001:0:4136:e378:8000:63bf:3fff:fdd2", "www.example.com") +
+    column_line("ec2-203-0-113-78.us-west-2.compute.amazonaws.com", "SSH-2.0-CanaryClient",
+                "http://[::ffff:cb00:714d]/", "ArcGIS Pro 3.1.CNRYUA04-user=alice", "-", "-") +
+    column_line("198.51.100.20", "MGLNDD_198.51.100.7_443", "http://192.168.9.212/",
+                "=HYPERLINK(1)", "2001:db8:1:2:0:5efe:c633:6478", "www.example.com") +
+    column_line("198.51.100.21", "CONNECT canary-host.example:443 HTTP/1.1",
+                "http://wikicanary/page", "curl/8.123456789.987654", "-", "www.example.com") +
+    column_line("198.51.100.22", "GET /users/alice.canary@example.com/profile HTTP/1.1",
+                "http://203.0.113.77.nip.io/", "curl/8.4.0", "-", "203.0.113.99") +
+    column_line("198.51.100.23", "batmancanary / HTTP/1.1", "android-app://com.canaryapp.mail/",
+                "Wget/1.21.4", "-", "[2001:db8:cafe:beef::2]:8080") +
+    column_line("64:ff9b::cb00:714d",
+                "GET /d/8f14e45f-ceea-467f-a0e6-c0ffee00beef/tool-1.2.3.tar.gz HTTP/1.1",
+                "http://canarybox.local/", "Wget/1.21.4", "-", "www.example.com") +
+    column_line("2001:0:4136:e378:8000:63bf:3fff:fdd2", "GET / HTTP/1.1",
+                "http://0313.0.0161.0115/", "curl/8.4.0", "-", "www.example.com") +
+    column_line("2001:db8:1:2:0:5efe:c633:6478", "GET / HTTP/1.1", "http://127.0.0.1:8080/admin",
+                "curl/8.4.0", "-", "www.example.com") +
+    column_line("198.51.100.24", "GET / HTTP/1.1", "http://localhost/", "curl/8.4.0", "-",
+                "www.example.com") +
+    column_line("198.51.100.25", "GET / HTTP/1.1",
+                "chrome-extension://cnryextabcdefghijklmnopabcdefgh/popup.html", "curl/8.4.0", "-",
+                "cnryhost05.example.org");
+
+void check_columns_clean(const std::string& where, const std::string& text) {
+    for (const std::string& canary : column_canaries) {
+        CAPTURE(where);
+        CAPTURE(canary);
+        CHECK(text.find(canary) == std::string::npos);
+    }
+}
+
+void check_columns_clean(const std::string& where, const Result& result) {
+    check_columns_clean(where + " stdout", result.out);
+    check_columns_clean(where + " stderr", result.err);
+}
+
+// No CSV cell may start with a byte a spreadsheet reads as the start of a formula.
+void check_no_formula_cells(const std::string& where, const std::string& csv) {
+    for (const std::string& line : split_lines(csv)) {
+        for (std::size_t at = 0; at <= line.size(); at = line.find(',', at) + 1) {
+            CAPTURE(where);
+            CAPTURE(line);
+            const std::string_view cell = std::string_view(line).substr(at);
+            const std::string_view inside =
+                cell.starts_with('"') ? cell.substr(1) : cell;  // a quoted cell's first byte
+            CHECK((inside.empty() ||
+                   std::string_view("=+-@\t\r").find(inside[0]) == std::string_view::npos));
+            if (line.find(',', at) == std::string::npos) break;
+        }
+    }
+}
+
+std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+}
+
+}  // namespace
+
+TEST_CASE("privacy: each column of the canary log holds what it names") {
+    Result result =
+        logsift({"reduce", "--format", column_format, "--site-host", site_hosts, "--fields",
+                 "network,method,resource,agent,agent_version,agent_class,"
+                 "referrer_host,vhost"},
+                column_log);
+    CHECK(result.status == 0);
+    const std::vector<std::string> rows = split_lines(result.out);
+    REQUIRE(rows.size() == 13);
+    // network method resource agent agent_version agent_class referrer_host vhost
+    CHECK(rows[0] ==
+          "203.0.113.0/24\tGET\t/download/tool-1.2.3.tar.gz\tOther\t\tother\t203.0.113.0/24"
+          "\t(invalid)");
+    CHECK(rows[1] == "dyndns.org\tGET\t/app/view\tOther bot\t\tbot\t203.0.113.0/24\texample.com");
+    CHECK(rows[2] ==
+          "no-ip.org\tGET\t/reset/{}\tOther bot\t\tbot\t2001:db8:cafe::/48"
+          "\twww.example.com");
+    CHECK(rows[3] == "amazonaws.com\tOTHER\t\tArcGIS Pro\t\tbrowser\t203.0.113.0/24\t");
+    CHECK(rows[4] == "198.51.100.0/24\tOTHER\t\tOther\t\tother\t(internal)\twww.example.com");
+    CHECK(rows[5] == "198.51.100.0/24\tCONNECT\t\tcurl\t\ttool\t(internal)\twww.example.com");
+    CHECK(rows[6] ==
+          "198.51.100.0/24\tGET\t/users/{email}/profile\tcurl\t8.4.0\ttool\tnip.io"
+          "\t(address)");
+    CHECK(rows[7] == "198.51.100.0/24\tOTHER\t/\tWget\t1.21.4\ttool\tandroid-app\t(address)");
+    CHECK(rows[8] ==
+          "203.0.113.0/24\tGET\t/d/{uuid}/tool-1.2.3.tar.gz\tWget\t1.21.4\ttool"
+          "\t(internal)\twww.example.com");
+    CHECK(rows[9] == "192.0.2.0/24\tGET\t/\tcurl\t8.4.0\ttool\t203.0.113.0/24\twww.example.com");
+    CHECK(rows[10] == "198.51.100.0/24\tGET\t/\tcurl\t8.4.0\ttool\t(internal)\twww.example.com");
+    CHECK(rows[11] == "198.51.100.0/24\tGET\t/\tcurl\t8.4.0\ttool\t(internal)\twww.example.com");
+    CHECK(rows[12] ==
+          "198.51.100.0/24\tGET\t/\tcurl\t8.4.0\ttool\tchrome-extension"
+          "\t(other)");
+
+    // The client from X-Forwarded-For goes through the same rules.
+    Result forwarded = logsift({"reduce", "--format", column_format, "--site-host", site_hosts,
+                                "--client-ip", "forwarded", "--fields", "network"},
+                               column_log);
+    CHECK(forwarded.status == 0);
+    const std::vector<std::string> networks = split_lines(forwarded.out);
+    REQUIRE(networks.size() == 13);
+    CHECK(networks[0] == "203.0.113.0/24");   // 6to4
+    CHECK(networks[1] == "203.0.113.0/24");   // NAT64
+    CHECK(networks[2] == "192.0.2.0/24");     // Teredo
+    CHECK(networks[4] == "198.51.100.0/24");  // ISATAP
+}
+
+TEST_CASE("privacy: no column canary in reduce, in any output format, to stdout or -o") {
+    TempDir dir;
+    for (const char* output_format : {"tsv", "csv", "jsonl"}) {
+        for (const char* client_ip : {"remote", "forwarded"}) {
+            CAPTURE(output_format);
+            CAPTURE(client_ip);
+            std::vector<std::string> args = {"reduce",          "--format",    column_format,
+                                             "--site-host",     site_hosts,    "--header",
+                                             "--output-format", output_format, "--verbose",
+                                             "--client-ip",     client_ip};
+            Result result = logsift(args, column_log);
+            CHECK(result.status == 0);
+            CHECK(split_lines(result.out).size() >= 12);
+            check_columns_clean("reduce", result);
+            const std::string out_file = (dir / "out").string();
+            if (std::string(output_format) == "csv") check_no_formula_cells("reduce", result.out);
+            result = logsift(with(args, {"-o", out_file}), column_log);
+            CHECK(result.status == 0);
+            check_columns_clean("reduce -o", result);
+            check_columns_clean("-o file", read_file(out_file));
+        }
+    }
+}
+
+TEST_CASE("privacy: no column canary in any report, spilled or not, nor in merge and --from") {
+    TempDir dir;
+    const std::string log = (dir / "canary.log").string();
+    write_file(log, column_log + column_log);
+    for (const char* report : {"downloads", "sources", "summary"}) {
+        for (const char* output_format : {"table", "tsv", "csv", "json"}) {
+            for (const char* rows_in_memory : {"0", "1"}) {
+                CAPTURE(report);
+                CAPTURE(output_format);
+                CAPTURE(rows_in_memory);
+                Result result =
+                    logsift({report, "--format", column_format, "--site-host", site_hosts,
+                             "--output-format", output_format, "--include-bots", "--verbose",
+                             "--rows-in-memory", rows_in_memory, log});
+                CHECK(result.status == 0);
+                CHECK(result.out.size() > 20);
+                check_columns_clean(report, result);
+                if (std::string(output_format) == "csv") check_no_formula_cells(report, result.out);
+            }
+        }
+    }
+    const std::string summary = (dir / "summary.json").string();
+    REQUIRE(logsift({"summary", "--format", column_format, "--site-host", site_hosts,
+                     "--output-format", "json", "--include-bots", "-o", summary, log})
+                .status == 0);
+    check_columns_clean("summary file", read_file(summary));
+    Result merged = logsift({"merge", summary, summary});
+    CHECK(merged.status == 0);
+    check_columns_clean("merge", merged);
+    for (const char* report : {"downloads", "sources", "summary"}) {
+        for (const char* output_format : {"table", "json"}) {
+            Result from = logsift({report, "--from", summary, "--output-format", output_format});
+            CHECK(from.status == 0);
+            check_columns_clean("--from", from);
+        }
+    }
+}
+
+TEST_CASE("privacy: no column canary in a log reduced in place, nor in its messages") {
+    TempDir dir;
+    for (const char* output_format : {"tsv", "jsonl"}) {
+        const std::string log = (dir / "access.log.1").string();
+        write_file(log, column_log + canary_bad_lines);
+        Result result =
+            logsift({"reduce", "--in-place", "--format", column_format, "--site-host", site_hosts,
+                     "--output-format", output_format, "--verbose", "--max-bad", "100", log});
+        CHECK(result.status == 0);
+        CHECK(result.err.find("line ") != std::string::npos);
+        check_columns_clean("in-place messages", result);
+        check_columns_clean("in-place file", read_file(log));
+        check_clean("in-place file", read_file(log));
+    }
+}
+
+// A reduced log read back (the logsift preset) is held to the same grammars: an edited or
+// foreign file cannot carry text into a report through it.
+TEST_CASE("privacy: no column canary from reduced records read back, even edited ones") {
+    const std::string edited =
+        "2026-10-08T10:00:00+00:00\t203.0.113.77/32\tGET\t/\t200\t1\t"
+        "alice.smith@example.com password=hunter2\t3.1.user=alice\tbrowser\t"
+        "alice:hunter2@192.168.9.212\tDE\twww.example.com\n"
+        "2026-10-08T10:00:00+00:00\t2002:cb00:714d::/48\tGET\t/\t200\t1\tJohnDoeSecret123bot"
+        "\t8.123456789\tbot\t3405803853\tDE\twww.example.com\n"
+        "2026-10-08T10:00:00+00:00\tec2-203-0-113-78.compute.amazonaws.com\tGET\t/\t200\t1\t"
+        "curl\t8.4.0\ttool\twikicanary\tDE\twww.example.com\n";
+    for (const char* command : {"reduce", "summary"}) {
+        Result result = logsift({command, "--format", "logsift", "--verbose"}, edited);
+        CAPTURE(command);
+        CHECK(result.status == 0);
+        CHECK(result.out.find("203.0.113.0/24") != std::string::npos);
+        check_columns_clean(command, result);
+    }
+}
+
+// The strongest form of the promise: whatever logsift writes anywhere (standard output, files,
+// the unnamed files of spilled rows, in-place temporaries), as the kernel sees it.
+TEST_CASE("privacy: no canary in any byte that write(2) carries") {
+    TempDir dir;
+    const std::string log = (dir / "canary.log").string();
+    const std::string main_log = (dir / "main.log").string();
+    write_file(log, column_log + column_log);
+    write_file(main_log, canary_log + canary_bad_lines + canary_log);
+    const std::string trace = (dir / "trace").string();
+    const std::vector<std::vector<std::string>> runs = {
+        {"summary", "--format", column_format, "--site-host", site_hosts, "--rows-in-memory", "1",
+         "--threads", "2", "--output-format", "json", "--include-bots", log},
+        {"sources", "--format", column_format, "--site-host", site_hosts, "--rows-in-memory", "1",
+         "--threads", "1", log},
+        {"summary", "--format", "main", "--rows-in-memory", "1", "--verbose", "--max-bad", "100",
+         main_log},
+        {"reduce", "--in-place", "--format", column_format, "--site-host", site_hosts, log},
+        {"reduce", "--in-place", "--format", "main", "--max-bad", "100", main_log},
+    };
+    for (const std::vector<std::string>& run : runs) {
+        CAPTURE(run.front());
+        std::vector<std::string> args = {
+            "-f", "-qq", "-e",          "trace=write,pwrite64,writev,pwritev", "-s", "1000000",
+            "-o", trace, LOGSIFT_BINARY};
+        args.insert(args.end(), run.begin(), run.end());
+        REQUIRE_MESSAGE(fs::exists(STRACE_BINARY), "strace is missing: scripts/setup installs it");
+        Result result = run_program(STRACE_BINARY, args);
+        REQUIRE(result.status == 0);
+        const std::string writes = read_file(trace);
+        CHECK(writes.find("write(") != std::string::npos);
+        check_columns_clean("write(2)", writes);
+        check_clean("write(2)", writes);
+    }
+}

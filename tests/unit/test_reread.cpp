@@ -54,6 +54,9 @@ TEST_CASE("reread agent columns pass product names and short versions only") {
     CHECK(reread_agent_family("a=b") == "Other");
     CHECK(reread_agent_family("Bot 5551234567") == "Other");
     CHECK(reread_agent_family(std::string(65, 'a')) == "Other");
+    CHECK(reread_agent_family("JohnDoeSecret123bot") == "Other");
+    CHECK(reread_agent_family("JohnDoeSecret123bot (x)") == "Other");
+    CHECK(reread_agent_family("Swiftfin%20tvOS") == "Other");
     CHECK(reread_agent_version("128.0") == "128.0");
     CHECK(reread_agent_version("32.0.1700") == "32.0.1700");
     CHECK(reread_agent_version("") == "");
