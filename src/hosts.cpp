@@ -2,6 +2,7 @@
 // reduced once per log line, so the checks are byte loops with early exits; libpsl is asked
 // only about the rare names that hold an address or come from HostnameLookups.
 #include "logsift/hosts.hpp"
+#include "logsift/byte_class.hpp"
 
 #include <libpsl.h>
 
@@ -32,18 +33,7 @@ char to_lower(char c) {
 
 // What we accept in a referrer's host: letters, digits, '.', '-', '_'. A table, because
 // every referrer's host is read byte by byte.
-constexpr std::array<bool, 256> host_bytes = [] {
-    std::array<bool, 256> table{};
-    for (char c = '0'; c <= '9'; ++c)
-        table[static_cast<unsigned char>(c)] = true;
-    for (char c = 'a'; c <= 'z'; ++c) {
-        table[static_cast<unsigned char>(c)] = true;
-        table[static_cast<unsigned char>(c - 'a' + 'A')] = true;
-    }
-    for (char c : std::string_view(".-_"))
-        table[static_cast<unsigned char>(c)] = true;
-    return table;
-}();
+constexpr std::array<bool, 256> host_bytes = letters_digits_and(".-_");
 
 std::size_t write_token(std::string_view token, char* out) {
     std::memcpy(out, token.data(), token.size());
@@ -336,9 +326,11 @@ std::size_t reduce_referrer(std::string_view referrer, unsigned ipv4_prefix, uns
         if (std::optional<IpAddress> address = parse_ipv4_any(name))
             return write_referrer_address(*address, ipv4_prefix, ipv6_prefix, out);
     }
-    if (ends_in_number(name, last_dot)) return write_token("(invalid)", out);
+    // Both digit rules need a digit, and most names have none.
+    const bool digits = std::any_of(name.begin(), name.end(), is_digit);
+    if (digits && ends_in_number(name, last_dot)) return write_token("(invalid)", out);
     if (is_internal_name(name, last_dot)) return write_token("(internal)", out);
-    if (!holds_address_digits(name)) return name.size();
+    if (!digits || !holds_address_digits(name)) return name.size();
     // nip.io, sslip.io, cloud and ISP names carry a machine's address: the site is the
     // registrable domain, as long as that does not hold the address itself.
     std::optional<std::string_view> domain = icann_registrable_domain(name);

@@ -1,5 +1,6 @@
 // Method: the IANA HTTP Method Registry as a lookup table.
 #include "logsift/method.hpp"
+#include "logsift/byte_class.hpp"
 
 #include <algorithm>
 #include <array>
@@ -10,18 +11,7 @@ namespace logsift {
 namespace {
 
 // RFC 9110 tchar, as a table: every line's method is checked byte by byte.
-constexpr std::array<bool, 256> tchars = [] {
-    std::array<bool, 256> table{};
-    for (char c = '0'; c <= '9'; ++c)
-        table[static_cast<unsigned char>(c)] = true;
-    for (char c = 'a'; c <= 'z'; ++c) {
-        table[static_cast<unsigned char>(c)] = true;
-        table[static_cast<unsigned char>(c - 'a' + 'A')] = true;
-    }
-    for (char c : std::string_view("!#$%&'*+-.^_`|~"))
-        table[static_cast<unsigned char>(c)] = true;
-    return table;
-}();
+constexpr std::array<bool, 256> tchars = letters_digits_and("!#$%&'*+-.^_`|~");
 
 std::string_view find_in(std::string_view method, std::initializer_list<std::string_view> names) {
     for (std::string_view name : names) {

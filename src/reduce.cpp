@@ -168,8 +168,31 @@ std::size_t Reducer::reduce_network_uncached(const Fields& fields, Record& recor
                          network_buffer_.data());
 }
 
+std::string_view Reducer::reduce_path_remembered(std::string_view path) {
+    if (std::optional<std::string_view> known = path_memo_.recall(path)) {
+        // An unchanged path is remembered as itself: the line's own bytes are the answer.
+        if (*known == path) return path;
+        std::memcpy(resource_buffer_.data(), known->data(), known->size());
+        return {resource_buffer_.data(), known->size()};
+    }
+    const std::string_view reduced = reduce_path(path, path_rules_, resource_buffer_);
+    path_memo_.remember(path, reduced);
+    return reduced;
+}
+
+std::string_view Reducer::reduce_referrer_remembered(std::string_view referrer) {
+    if (std::optional<std::string_view> known = referrer_memo_.recall(referrer)) {
+        std::memcpy(referrer_buffer_.data(), known->data(), known->size());
+        return {referrer_buffer_.data(), known->size()};
+    }
+    const std::size_t size = reduce_referrer(referrer, options_.ipv4_prefix, options_.ipv6_prefix,
+                                             referrer_buffer_.data());
+    referrer_memo_.remember(referrer, {referrer_buffer_.data(), size});
+    return {referrer_buffer_.data(), size};
+}
+
 std::string_view Reducer::reduce_resource_path(std::string_view path, std::string_view query) {
-    std::string_view reduced = reduce_path(path, path_rules_, resource_buffer_);
+    std::string_view reduced = reduce_path_remembered(path);
     if (query.empty()) return reduced;
     // Path and query as logged, side by side: one view over both, nothing copied.
     if (reduced.data() == path.data() && path.data() + path.size() + 1 == query.data()) {
@@ -245,9 +268,7 @@ std::optional<ScanError> Reducer::reduce(std::string_view line, const Fields& fi
             bytes == "-" ? std::optional<std::uint64_t>(0) : parse_number<std::uint64_t>(bytes);
     }
     if (fields.has(FieldKind::referrer)) {
-        std::size_t size = reduce_referrer(fields.get(FieldKind::referrer), options_.ipv4_prefix,
-                                           options_.ipv6_prefix, referrer_buffer_.data());
-        record.referrer_host = {referrer_buffer_.data(), size};
+        record.referrer_host = reduce_referrer_remembered(fields.get(FieldKind::referrer));
     }
     if (fields.has(FieldKind::vhost)) {
         std::size_t size =
