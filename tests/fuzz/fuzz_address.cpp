@@ -1,18 +1,35 @@
 // libFuzzer target: client address parsing, truncation and printing (anonymize.hpp), plus the
-// other pure reductions of that header (client fields, CIDRs, X-Forwarded-For lists, referrers,
-// resources). The first byte picks the prefix lengths; the rest is the text.
+// other pure reductions of the reduce stage (client fields, CIDRs, X-Forwarded-For lists,
+// referrers, virtual hosts, methods, resources and their paths, reduced columns read back). The
+// first byte picks the prefix lengths; the rest is the text.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "logsift/anonymize.hpp"
+#include "logsift/hosts.hpp"
+#include "logsift/method.hpp"
+#include "logsift/reread.hpp"
+#include "logsift/resource.hpp"
 
 namespace {
 
 bool same(const logsift::IpAddress& a, const logsift::IpAddress& b) {
     return a.v6 == b.v6 && std::memcmp(a.bytes.data(), b.bytes.data(), a.v6 ? 16 : 4) == 0;
+}
+
+// A host column never carries bytes of a URL's other parts, spaces or control bytes.
+void check_host_column(std::string_view value) {
+    for (char c : value) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte <= ' ' || byte >= 0x7f || c == '@' || c == '?' || c == '#' || c == '=') {
+            std::abort();
+        }
+    }
 }
 
 }  // namespace
@@ -49,8 +66,30 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                             *logsift::parse_cidr("2001:db8::/32")};
     (void)logsift::forwarded_client(text, trusted, 2);
 
-    std::size_t referrer = logsift::reduce_referrer(text, out);
+    std::size_t referrer = logsift::reduce_referrer(text, prefix % 33, prefix % 129, out);
     if (referrer > sizeof out) std::abort();
+    check_host_column({out, referrer});
+    std::size_t reread = logsift::reread_referrer_host(text, prefix % 33, prefix % 129, out);
+    if (reread > sizeof out) std::abort();
+    check_host_column({out, reread});
+
+    static const std::vector<std::string> no_sites;
+    std::size_t vhost = logsift::reduce_vhost(text, no_sites, out);
+    if (vhost > sizeof out) std::abort();
+    check_host_column({out, vhost});
+
+    std::string_view method = logsift::reduce_method(text);
+    if (!method.empty() && method != "OTHER" && method != logsift::registered_method(text)) {
+        std::abort();
+    }
+
+    // Path parameters never survive, with or without the segment rules.
+    char path_out[512];
+    for (bool keep_tokens : {false, true}) {
+        std::string_view path =
+            logsift::reduce_path(text, logsift::PathRules{keep_tokens, nullptr}, path_out);
+        if (path.find(';') != std::string_view::npos) std::abort();
+    }
 
     // A view into the target, or the constant "/" for an absolute form without a path.
     std::string_view resource = logsift::reduce_resource(text, prefix & 1);
