@@ -315,11 +315,13 @@ std::size_t reduce_referrer(std::string_view referrer, unsigned ipv4_prefix, uns
         if (!address) return 0;
         return write_referrer_address(*address, ipv4_prefix, ipv6_prefix, out);
     }
-    if (size > 0 && last_dot == size - 1) {  // the root label
+    // Longer than a host name can be: only its first bytes were copied, and it is no name.
+    if (!valid || size == 0 || size > max_host_length + 1) return 0;
+    if (last_dot == size - 1) {  // the root label
         --size;
         last_dot = size == 0 ? std::string_view::npos : std::string_view(out, size).rfind('.');
     }
-    if (!valid || size == 0 || size > max_host_length) return 0;
+    if (size == 0 || size > max_host_length) return 0;
     const std::string_view name(out, size);
     // Every IPv4 notation starts with a digit; most names do not.
     if (is_digit(name[0])) {

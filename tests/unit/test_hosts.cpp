@@ -242,3 +242,15 @@ TEST_CASE("normalize_host_name checks --site-host") {
     CHECK_FALSE(normalize_host_name("a b"));
     CHECK_FALSE(normalize_host_name(""));
 }
+
+TEST_CASE("reduce_referrer gives nothing for a host longer than a name can be, root dot or not") {
+    // Found by fuzz_address: the root-dot step read past the bytes copied of such a host.
+    const std::string long_host(300, 'a');
+    CHECK(referrer_text("http://" + long_host + "/") == "");
+    CHECK(referrer_text("http://" + long_host + "./") == "");
+    const std::string longest = std::string(63, 'b') + "." + std::string(63, 'c') + "." +
+                                std::string(63, 'd') + "." + std::string(57, 'e') + ".com";
+    REQUIRE(longest.size() == 253);
+    CHECK(referrer_text("http://" + longest + "./") == longest);
+    CHECK(referrer_text("http://" + std::string(254, 'c') + "/") == "");
+}
