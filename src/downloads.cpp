@@ -21,12 +21,6 @@ namespace logsift {
 
 namespace {
 
-std::string quote(std::string_view text) {
-    std::string quoted(1, '\'');
-    quoted.append(text).push_back('\'');
-    return quoted;
-}
-
 RE2::Options rule_options() {
     RE2::Options options;
     // Resources are kept as logged, so they need not be UTF-8; Latin-1 lets `.` and `[^/]`

@@ -328,11 +328,9 @@ std::size_t reduce_referrer(std::string_view referrer, unsigned ipv4_prefix, uns
         if (std::optional<IpAddress> address = parse_ipv4_any(name))
             return write_referrer_address(*address, ipv4_prefix, ipv6_prefix, out);
     }
-    // Both digit rules need a digit, and most names have none.
-    const bool digits = std::any_of(name.begin(), name.end(), is_digit);
-    if (digits && ends_in_number(name, last_dot)) return write_token("(invalid)", out);
+    if (ends_in_number(name, last_dot)) return write_token("(invalid)", out);
     if (is_internal_name(name, last_dot)) return write_token("(internal)", out);
-    if (!digits || !holds_address_digits(name)) return name.size();
+    if (!holds_address_digits(name)) return name.size();
     // nip.io, sslip.io, cloud and ISP names carry a machine's address: the site is the
     // registrable domain, as long as that does not hold the address itself.
     std::optional<std::string_view> domain = icann_registrable_domain(name);

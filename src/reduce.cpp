@@ -168,31 +168,10 @@ std::size_t Reducer::reduce_network_uncached(const Fields& fields, Record& recor
                          network_buffer_.data());
 }
 
-std::string_view Reducer::reduce_path_remembered(std::string_view path) {
-    if (std::optional<std::string_view> known = path_memo_.recall(path)) {
-        // An unchanged path is remembered as itself: the line's own bytes are the answer.
-        if (*known == path) return path;
-        std::memcpy(resource_buffer_.data(), known->data(), known->size());
-        return {resource_buffer_.data(), known->size()};
-    }
-    const std::string_view reduced = reduce_path(path, path_rules_, resource_buffer_);
-    path_memo_.remember(path, reduced);
-    return reduced;
-}
-
-std::string_view Reducer::reduce_referrer_remembered(std::string_view referrer) {
-    if (std::optional<std::string_view> known = referrer_memo_.recall(referrer)) {
-        std::memcpy(referrer_buffer_.data(), known->data(), known->size());
-        return {referrer_buffer_.data(), known->size()};
-    }
-    const std::size_t size = reduce_referrer(referrer, options_.ipv4_prefix, options_.ipv6_prefix,
-                                             referrer_buffer_.data());
-    referrer_memo_.remember(referrer, {referrer_buffer_.data(), size});
-    return {referrer_buffer_.data(), size};
-}
-
 std::string_view Reducer::reduce_resource_path(std::string_view path, std::string_view query) {
-    std::string_view reduced = reduce_path_remembered(path);
+    std::string_view reduced = path_memo_.recall_or(path, [&](std::string_view text) {
+        return reduce_path(text, path_rules_, resource_buffer_);
+    });
     if (query.empty()) return reduced;
     // Path and query as logged, side by side: one view over both, nothing copied.
     if (reduced.data() == path.data() && path.data() + path.size() + 1 == query.data()) {
@@ -268,12 +247,21 @@ std::optional<ScanError> Reducer::reduce(std::string_view line, const Fields& fi
             bytes == "-" ? std::optional<std::uint64_t>(0) : parse_number<std::uint64_t>(bytes);
     }
     if (fields.has(FieldKind::referrer)) {
-        record.referrer_host = reduce_referrer_remembered(fields.get(FieldKind::referrer));
+        record.referrer_host =
+            referrer_memo_.recall_or(fields.get(FieldKind::referrer), [&](std::string_view text) {
+                return std::string_view(
+                    referrer_buffer_.data(),
+                    reduce_referrer(text, options_.ipv4_prefix, options_.ipv6_prefix,
+                                    referrer_buffer_.data()));
+            });
     }
     if (fields.has(FieldKind::vhost)) {
-        std::size_t size =
-            reduce_vhost(fields.get(FieldKind::vhost), options_.site_hosts, vhost_buffer_.data());
-        record.vhost = {vhost_buffer_.data(), size};
+        record.vhost =
+            vhost_memo_.recall_or(fields.get(FieldKind::vhost), [&](std::string_view text) {
+                return std::string_view(
+                    vhost_buffer_.data(),
+                    reduce_vhost(text, options_.site_hosts, vhost_buffer_.data()));
+            });
     }
     if (agents_ && fields.has(FieldKind::user_agent)) {
         const AgentInfo& agent = agents_->lookup(fields.get(FieldKind::user_agent));

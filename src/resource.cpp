@@ -122,12 +122,6 @@ bool is_token(std::string_view segment) {
     return most_changes >= 3 || (upper && lower && most_changes >= 2);
 }
 
-std::string quote(std::string_view text) {
-    std::string quoted(1, '\'');
-    quoted.append(text).push_back('\'');
-    return quoted;
-}
-
 std::uint64_t length_bit(std::size_t length) {
     return std::uint64_t{1} << std::min<std::size_t>(length, 63);
 }
@@ -161,31 +155,6 @@ std::string_view segment_word(SegmentKind kind) {
     return {};
 }
 
-namespace {
-
-// Most paths hold no '@', ';' or '%' and no segment that could be a UUID or token: they come
-// back as they are. This tight pass tells so; the full pass, which builds the new path, runs
-// only for the few that may change. (A pass eight bytes at a time took more instructions on
-// the short paths that logs are full of.)
-bool may_change(std::string_view path) {
-    std::size_t length = 0;
-    std::uint8_t classes = 0;
-    for (char c : path) {
-        const std::uint8_t byte_class = class_of(c);
-        if (byte_class == slash) {
-            if (worth_a_look(classes, length)) return true;
-            length = 0;
-            classes = 0;
-        } else {
-            ++length;
-            classes |= byte_class;
-        }
-    }
-    return worth_a_look(classes, length);
-}
-
-}  // namespace
-
 std::string_view reduce_path(std::string_view path, const PathRules& rules, std::span<char> out) {
     std::size_t written = 0;
     bool writing = false;
@@ -207,7 +176,6 @@ std::string_view reduce_path(std::string_view path, const PathRules& rules, std:
             begin = match->covered;
         }
     }
-    if (!writing && !may_change(path)) return path;
     const char* data = path.data();
     const std::size_t size = path.size();
     std::size_t segment_begin = begin;

@@ -48,4 +48,7 @@ PatternFile read_pattern_sections(std::string_view text, std::string_view noun,
 // "product" for "expect"; nullopt when key is `word` alone or starts otherwise.
 std::optional<std::string_view> key_argument(std::string_view key, std::string_view word);
 
+// text between single quotes, for messages about what a pattern file says (never about a log).
+std::string quote(std::string_view text);
+
 }  // namespace logsift

@@ -70,8 +70,6 @@ class Reducer {
     std::size_t reduce_network_uncached(const Fields& fields, Record& record);
     // The path through the resource rules, then "?query" when query is not empty.
     std::string_view reduce_resource_path(std::string_view path, std::string_view query);
-    std::string_view reduce_path_remembered(std::string_view path);
-    std::string_view reduce_referrer_remembered(std::string_view referrer);
 
     const ReduceOptions& options_;
     AgentCache* agents_;
@@ -107,10 +105,11 @@ class Reducer {
     std::array<char, 256> referrer_buffer_{};
     std::array<char, 256> vhost_buffer_{};
     std::array<char, 4096> resource_buffer_{};
-    // What the path and referrer rules made of recent paths and referrers, keyed by the text
-    // as logged: most requests go to a few paths from a few referrers.
+    // What the rules made of recent paths, referrers and virtual hosts, keyed by the text as
+    // logged: most requests go to a few paths from a few referrers on a few hosts.
     TextMemo<64, 64, 512> path_memo_;
     TextMemo<128, 64, 512> referrer_memo_;
+    TextMemo<64, 64, 64> vhost_memo_;
 };
 
 }  // namespace logsift

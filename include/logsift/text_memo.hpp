@@ -32,6 +32,16 @@ class TextMemo {
         return std::string_view(slot.value.data(), slot.value_size);
     }
 
+    // The value for text: the one remembered, else what reduce(text) gives, remembered. The
+    // view is valid until the next call: the memo's slot, or whatever reduce's points into.
+    template <typename Reduce>
+    std::string_view recall_or(std::string_view text, Reduce&& reduce) {
+        if (std::optional<std::string_view> known = recall(text)) return *known;
+        const std::string_view value = reduce(text);
+        remember(text, value);
+        return value;
+    }
+
     // Remembers value for text; texts or values too long for a slot are not remembered.
     void remember(std::string_view text, std::string_view value) {
         if (text.size() > KeySize || value.size() > ValueSize) return;

@@ -35,3 +35,17 @@ TEST_CASE("text memo: with one slot, a new text takes the place of the old") {
     REQUIRE(memo.recall("/b"));
     CHECK(*memo.recall("/b") == "2");
 }
+
+TEST_CASE("text memo: recall_or asks the rules once per remembered text") {
+    TextMemo<16, 16, 8> memo;
+    int asked = 0;
+    auto upper = [&](std::string_view text) {
+        ++asked;
+        return text == "/a" ? std::string_view("/A") : text;
+    };
+    CHECK(memo.recall_or("/a", upper) == "/A");
+    CHECK(memo.recall_or("/a", upper) == "/A");
+    CHECK(asked == 1);
+    CHECK(memo.recall_or("/b", upper) == "/b");
+    CHECK(asked == 2);
+}
