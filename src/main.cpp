@@ -5,11 +5,11 @@
 #include <cstdlib>
 #include <variant>
 
-#include "logsift/config.hpp"
-#include "logsift/diag.hpp"
-#include "logsift/memory.hpp"
-#include "logsift/pipeline.hpp"
-#include "logsift/process.hpp"
+#include "logsift/base/diag.hpp"
+#include "logsift/base/memory.hpp"
+#include "logsift/base/process.hpp"
+#include "logsift/config/config.hpp"
+#include "logsift/run/pipeline.hpp"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "logsift/useragent.hpp"
+#include "logsift/reduce/useragent.hpp"
 
 namespace {
 

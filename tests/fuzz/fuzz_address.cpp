@@ -10,11 +10,11 @@
 #include <string_view>
 #include <vector>
 
-#include "logsift/anonymize.hpp"
-#include "logsift/hosts.hpp"
-#include "logsift/method.hpp"
-#include "logsift/reread.hpp"
-#include "logsift/resource.hpp"
+#include "logsift/reduce/anonymize.hpp"
+#include "logsift/reduce/hosts.hpp"
+#include "logsift/reduce/method.hpp"
+#include "logsift/reduce/reread.hpp"
+#include "logsift/reduce/resource.hpp"
 
 namespace {
 

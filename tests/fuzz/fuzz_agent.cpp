@@ -11,7 +11,7 @@
 #include <string_view>
 #include <variant>
 
-#include "logsift/useragent.hpp"
+#include "logsift/reduce/useragent.hpp"
 
 namespace {
 

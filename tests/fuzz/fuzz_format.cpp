@@ -11,9 +11,9 @@
 #include <string_view>
 #include <variant>
 
-#include "logsift/format.hpp"
-#include "logsift/output.hpp"
-#include "logsift/reduce.hpp"
+#include "logsift/format/format.hpp"
+#include "logsift/output/output.hpp"
+#include "logsift/reduce/reduce.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view input(reinterpret_cast<const char*>(data), size);

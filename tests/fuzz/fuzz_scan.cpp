@@ -11,9 +11,9 @@
 #include <variant>
 #include <vector>
 
-#include "logsift/format.hpp"
-#include "logsift/output.hpp"
-#include "logsift/reduce.hpp"
+#include "logsift/format/format.hpp"
+#include "logsift/output/output.hpp"
+#include "logsift/reduce/reduce.hpp"
 
 namespace {
 

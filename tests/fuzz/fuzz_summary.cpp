@@ -10,10 +10,10 @@
 #include <string_view>
 #include <variant>
 
-#include "logsift/aggregate.hpp"
-#include "logsift/sketch.hpp"
-#include "logsift/spill.hpp"
-#include "logsift/summary_json.hpp"
+#include "logsift/aggregate/aggregate.hpp"
+#include "logsift/aggregate/summary_json.hpp"
+#include "logsift/base/sketch.hpp"
+#include "logsift/base/spill.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view text(reinterpret_cast<const char*>(data), size);

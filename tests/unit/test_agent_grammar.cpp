@@ -8,8 +8,8 @@
 #include <string>
 #include <variant>
 
-#include "logsift/agent_grammar.hpp"
-#include "logsift/useragent.hpp"
+#include "logsift/reduce/agent_grammar.hpp"
+#include "logsift/reduce/useragent.hpp"
 
 using namespace logsift;
 

@@ -11,8 +11,8 @@
 #include <variant>
 #include <vector>
 
-#include "logsift/aggregate.hpp"
-#include "logsift/summary_json.hpp"
+#include "logsift/aggregate/aggregate.hpp"
+#include "logsift/aggregate/summary_json.hpp"
 
 using namespace logsift;
 

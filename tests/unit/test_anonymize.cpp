@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "logsift/anonymize.hpp"
+#include "logsift/reduce/anonymize.hpp"
 
 using namespace logsift;
 

@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "logsift/downloads.hpp"
+#include "logsift/aggregate/downloads.hpp"
 
 using logsift::DownloadMatch;
 using logsift::DownloadRules;

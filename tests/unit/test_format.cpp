@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "logsift/format.hpp"
+#include "logsift/format/format.hpp"
 
 using logsift::detect_format;
 using logsift::Detection;

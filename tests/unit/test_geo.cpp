@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "logsift/geo.hpp"
+#include "logsift/reduce/geo.hpp"
 
 using namespace logsift;
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "logsift/hosts.hpp"
+#include "logsift/reduce/hosts.hpp"
 
 using namespace logsift;
 

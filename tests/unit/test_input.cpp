@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "logsift/input.hpp"
+#include "logsift/input/input.hpp"
 
 using namespace logsift;
 

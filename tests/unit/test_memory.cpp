@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "logsift/memory.hpp"
+#include "logsift/base/memory.hpp"
 
 using namespace logsift;
 

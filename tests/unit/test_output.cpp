@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "logsift/output.hpp"
+#include "logsift/output/output.hpp"
 
 using namespace logsift;
 

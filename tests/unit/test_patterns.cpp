@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "logsift/patterns.hpp"
+#include "logsift/base/patterns.hpp"
 
 using logsift::key_argument;
 using logsift::PatternFile;

@@ -6,7 +6,7 @@
 #include <limits>
 #include <string>
 
-#include "logsift/period.hpp"
+#include "logsift/base/period.hpp"
 
 using namespace logsift;
 

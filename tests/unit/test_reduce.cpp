@@ -5,8 +5,8 @@
 #include <string>
 #include <variant>
 
-#include "logsift/format.hpp"
-#include "logsift/reduce.hpp"
+#include "logsift/format/format.hpp"
+#include "logsift/reduce/reduce.hpp"
 
 using namespace logsift;
 

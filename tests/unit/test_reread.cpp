@@ -3,7 +3,7 @@
 #include <array>
 #include <string>
 
-#include "logsift/reread.hpp"
+#include "logsift/reduce/reread.hpp"
 
 using namespace logsift;
 

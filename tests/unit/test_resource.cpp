@@ -9,10 +9,10 @@
 #include <string>
 #include <variant>
 
-#include "logsift/format.hpp"
-#include "logsift/method.hpp"
-#include "logsift/reduce.hpp"
-#include "logsift/resource.hpp"
+#include "logsift/format/format.hpp"
+#include "logsift/reduce/method.hpp"
+#include "logsift/reduce/reduce.hpp"
+#include "logsift/reduce/resource.hpp"
 
 using namespace logsift;
 

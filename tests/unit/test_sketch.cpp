@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "logsift/sketch.hpp"
+#include "logsift/base/sketch.hpp"
 
 using namespace logsift;
 

@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "logsift/aggregate.hpp"
-#include "logsift/output.hpp"
-#include "logsift/report.hpp"
-#include "logsift/sketch.hpp"
-#include "logsift/spill.hpp"
-#include "logsift/summary_json.hpp"
+#include "logsift/aggregate/aggregate.hpp"
+#include "logsift/aggregate/summary_json.hpp"
+#include "logsift/base/sketch.hpp"
+#include "logsift/base/spill.hpp"
+#include "logsift/output/output.hpp"
+#include "logsift/report/report.hpp"
 
 using namespace logsift;
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "logsift/string_map.hpp"
+#include "logsift/base/string_map.hpp"
 
 using namespace logsift;
 

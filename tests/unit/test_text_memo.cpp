@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "logsift/text_memo.hpp"
+#include "logsift/base/text_memo.hpp"
 
 using namespace logsift;
 

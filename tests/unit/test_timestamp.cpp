@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "logsift/timestamp.hpp"
+#include "logsift/base/timestamp.hpp"
 
 using namespace logsift;
 

@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "logsift/useragent.hpp"
+#include "logsift/reduce/useragent.hpp"
 
 using namespace logsift;
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "logsift/validate.hpp"
+#include "logsift/aggregate/validate.hpp"
 
 using namespace logsift;
 

@@ -1,0 +1,60 @@
+// Filters: which reduced records an incident question is about (--status, --method, --path,
+// --agent-class, --vhost, --since, --until). --client is judged inside reduce, on the full
+// address, and arrives here as Record::client_selected.
+#pragma once
+
+#include <re2/re2.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "logsift/base/record.hpp"
+
+namespace logsift {
+
+// Options take both repeated flags and comma-separated lists: --status 404,5xx.
+std::vector<std::string> split_commas(const std::vector<std::string>& values);
+
+struct StatusRange {
+    std::uint16_t low;
+    std::uint16_t high;
+};
+
+class RecordFilter {
+  public:
+    // Each list empty means "any". Statuses: "404", "4xx"; methods are matched exactly
+    // (upper-case as logged); path is RE2, unanchored, against the reduced resource; agent
+    // classes by name; vhosts case-insensitively.
+    struct Spec {
+        std::vector<std::string> statuses;
+        std::vector<std::string> methods;
+        std::string path;
+        std::vector<std::string> agent_classes;
+        std::vector<std::string> vhosts;
+    };
+    // Returns an error message naming the option on a bad value.
+    static std::variant<RecordFilter, std::string> build(const Spec& spec);
+
+    // The window, as instants (seconds since the epoch, UTC): since inclusive, until exclusive.
+    std::optional<std::int64_t> since;
+    std::optional<std::int64_t> until;
+
+    bool accepts(const Record& record) const;
+    // True when no filter is set at all, so the pipeline can skip the call.
+    bool empty() const;
+    bool needs_agent() const { return !agent_classes_.empty(); }
+
+  private:
+    std::vector<StatusRange> statuses_;
+    std::vector<std::string> methods_;
+    std::shared_ptr<const RE2> path_;
+    std::vector<std::string> agent_classes_;
+    std::vector<std::string> vhosts_;
+};
+
+}  // namespace logsift

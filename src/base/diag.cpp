@@ -1,0 +1,51 @@
+// Diagnostics: every message goes out in one write(2) so that concurrent writers never
+// interleave half-lines on stderr.
+#include "logsift/base/diag.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+namespace logsift {
+namespace {
+
+void write_message(std::string_view prefix, std::string_view message) {
+    std::string text;
+    text.reserve(prefix.size() + message.size() + 1);
+    text.append(prefix).append(message).push_back('\n');
+    const char* data = text.data();
+    std::size_t left = text.size();
+    while (left > 0) {
+        ssize_t written = ::write(STDERR_FILENO, data, left);
+        if (written < 0) {
+            if (errno == EINTR) continue;
+            return;  // stderr is gone; nothing better to do than stay quiet
+        }
+        data += written;
+        left -= static_cast<std::size_t>(written);
+    }
+}
+
+}  // namespace
+
+volatile std::sig_atomic_t terminate_requested = 0;
+volatile std::sig_atomic_t reopen_requested = 0;
+
+std::string FileError::message() const {
+    std::string text = file;
+    if (line > 0) text.append(":").append(std::to_string(line));
+    return text.append(": ").append(reason);
+}
+
+void print_error(std::string_view message) {
+    write_message("logsift: error: ", message);
+}
+void print_warning(std::string_view message) {
+    write_message("logsift: warning: ", message);
+}
+void print_note(std::string_view message) {
+    write_message("logsift: ", message);
+}
+
+}  // namespace logsift

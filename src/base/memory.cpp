@@ -1,0 +1,48 @@
+// Memory: the heap set-up of memory.hpp. It does by hand what glibc's tunable
+// glibc.malloc.hugetlb=1 does, which a process cannot set for itself once started. On a summary
+// of the 5M-line bench log either takes about 4 % off the CPU time, for about 2 MiB more RSS.
+#include "logsift/base/memory.hpp"
+
+#include <malloc.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+
+namespace logsift {
+
+bool back_heap_with_huge_pages() {
+#ifdef __SANITIZE_ADDRESS__
+    return false;
+#else
+    constexpr std::size_t reserve = std::size_t{64} << 20;
+    constexpr std::uintptr_t huge_page = std::uintptr_t{2} << 20;
+    // The pad is what malloc adds to each growth of the heap and what it keeps when it trims
+    // (malloc_trim(0) still gives everything back, once counting is over). malloc serves a
+    // block from the heap's free top whenever it fits, before it would map one of its own, so
+    // the large arrays (the database, the tables' slots) land in the pad as well.
+    if (::mallopt(M_TOP_PAD, static_cast<int>(reserve)) == 0) return false;
+    // Free blocks inside the heap serve the first requests; the first one it cannot serve grows
+    // it by the pad. A bounded number of blocks, each below any mmap threshold (128 KiB or more).
+    const auto old_end = reinterpret_cast<std::uintptr_t>(::sbrk(0));
+    std::array<void*, 256> blocks{};
+    std::size_t taken = 0;
+    while (taken < blocks.size() && reinterpret_cast<std::uintptr_t>(::sbrk(0)) == old_end) {
+        blocks[taken] = std::malloc(std::size_t{64} << 10);
+        if (blocks[taken] == nullptr) break;
+        ++taken;
+    }
+    const auto new_end = reinterpret_cast<std::uintptr_t>(::sbrk(0));
+    for (std::size_t i = 0; i < taken; ++i)
+        std::free(blocks[i]);
+    const std::uintptr_t first = (old_end + huge_page - 1) & ~(huge_page - 1);
+    const std::uintptr_t last = new_end & ~(huge_page - 1);
+    return last > first &&
+           ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE) == 0;
+#endif
+}
+
+}  // namespace logsift
