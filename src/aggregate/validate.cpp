@@ -2,6 +2,8 @@
 // never per log line, so they favour plain code over speed.
 #include "logsift/aggregate/validate.hpp"
 
+#include "logsift/base/ascii.hpp"
+
 #include <algorithm>
 #include <array>
 #include <optional>
@@ -11,14 +13,13 @@
 namespace logsift {
 namespace {
 
+using ascii::is_digit;
+
 bool is_lower(char c) {
     return c >= 'a' && c <= 'z';
 }
 bool is_upper(char c) {
     return c >= 'A' && c <= 'Z';
-}
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
 }
 bool is_control(char c) {
     const auto byte = static_cast<unsigned char>(c);

@@ -171,23 +171,40 @@ DistinctCounter& DistinctCounter::operator=(const DistinctCounter& other) {
     return *this;
 }
 
-DistinctCounter::DistinctCounter(DistinctCounter&& other) noexcept
-    : size_(other.size_), kind_(other.kind_) {
-    std::copy_n(other.inline_, inline_capacity, inline_);  // whichever member is active
-    other.size_ = 0;
-    other.kind_ = Kind::exact;
+DistinctCounter::DistinctCounter(DistinctCounter&& other) noexcept {
+    take(other);
 }
 
 DistinctCounter& DistinctCounter::operator=(DistinctCounter&& other) noexcept {
     if (this != &other) {
         release();
-        std::copy_n(other.inline_, inline_capacity, inline_);
-        size_ = other.size_;
-        kind_ = other.kind_;
-        other.size_ = 0;
-        other.kind_ = Kind::exact;
+        take(other);
     }
     return *this;
+}
+
+// Copies the member of the union that other's kind makes active (reading another would be
+// undefined), which leaves other owning nothing.
+void DistinctCounter::take(DistinctCounter& other) noexcept {
+    switch (other.kind_) {
+        case Kind::exact:
+            if (other.size_ <= inline_capacity) {
+                std::copy_n(other.inline_, inline_capacity, inline_);
+            } else {
+                hashes_ = other.hashes_;
+            }
+            break;
+        case Kind::sparse:
+            pairs_ = other.pairs_;
+            break;
+        case Kind::dense:
+            dense_ = other.dense_;
+            break;
+    }
+    size_ = other.size_;
+    kind_ = other.kind_;
+    other.size_ = 0;
+    other.kind_ = Kind::exact;
 }
 
 DistinctCounter::~DistinctCounter() {

@@ -3,26 +3,20 @@
 // converted with Howard Hinnant's algorithms rather than mktime/timegm, which read TZ and locale.
 #include "logsift/base/timestamp.hpp"
 
+#include "logsift/base/ascii.hpp"
+
 #include <cstring>
 
 namespace logsift {
 namespace {
+
+using ascii::is_digit;
 
 bool is_leap(std::int64_t year) {
     return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
 }
 
 constexpr std::int64_t seconds_per_day = 86400;
-
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-bool is_space(char c) {
-    return c == ' ' || c == '\t';
-}
-char to_lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 constexpr std::string_view month_names[] = {"january",   "february", "march",    "april",
                                             "may",       "june",     "july",     "august",
@@ -63,7 +57,7 @@ struct Cursor {
     bool name(const std::string_view (&names)[N], int& out) {
         for (std::size_t i = 0; i < N; ++i) {
             // Both forms start with the same letter: most names are ruled out by it alone.
-            if (to_lower(peek()) != names[i][0]) continue;
+            if (ascii::lower(peek()) != names[i][0]) continue;
             for (std::size_t length : {names[i].size(), std::size_t{3}}) {
                 if (matches(names[i].substr(0, length))) {
                     pos += length;
@@ -78,7 +72,7 @@ struct Cursor {
     bool matches(std::string_view lower) const {
         if (text.size() - pos < lower.size()) return false;
         for (std::size_t i = 0; i < lower.size(); ++i) {
-            if (to_lower(text[pos + i]) != lower[i]) return false;
+            if (ascii::lower(text[pos + i]) != lower[i]) return false;
         }
         return true;
     }
@@ -226,11 +220,11 @@ std::optional<Timestamp> parse_epoch(Cursor in, std::int64_t units_per_second, b
 bool run_pattern(std::string_view pattern, Cursor& in, Parts& parts, int depth) {
     for (std::size_t i = 0; i < pattern.size(); ++i) {
         char p = pattern[i];
-        if (is_space(p)) {
-            while (i + 1 < pattern.size() && is_space(pattern[i + 1]))
+        if (ascii::is_blank(p)) {
+            while (i + 1 < pattern.size() && ascii::is_blank(pattern[i + 1]))
                 ++i;
-            if (!is_space(in.peek()) || in.done()) return false;
-            while (!in.done() && is_space(in.peek()))
+            if (!ascii::is_blank(in.peek()) || in.done()) return false;
+            while (!in.done() && ascii::is_blank(in.peek()))
                 ++in.pos;
             continue;
         }
@@ -246,7 +240,7 @@ bool run_pattern(std::string_view pattern, Cursor& in, Parts& parts, int depth) 
                 ok = in.number(1, 2, parts.day);
                 break;
             case 'e':
-                if (is_space(in.peek()) && !in.done()) ++in.pos;
+                if (ascii::is_blank(in.peek()) && !in.done()) ++in.pos;
                 ok = in.number(1, 2, parts.day);
                 break;
             case 'm':
@@ -287,7 +281,7 @@ bool run_pattern(std::string_view pattern, Cursor& in, Parts& parts, int depth) 
                 break;
             case 'p':
                 if (in.matches("am") || in.matches("pm")) {
-                    parts.pm = to_lower(in.peek()) == 'p' ? 1 : 0;
+                    parts.pm = ascii::lower(in.peek()) == 'p' ? 1 : 0;
                     in.pos += 2;
                 } else {
                     ok = false;

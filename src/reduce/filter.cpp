@@ -2,19 +2,13 @@
 // validated when the filter was built, so accepts() cannot fail.
 #include "logsift/reduce/filter.hpp"
 
+#include "logsift/base/ascii.hpp"
+
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 
 namespace logsift {
 namespace {
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
 
 std::optional<StatusRange> parse_status(std::string_view text) {
     if (text.size() == 3 && text[0] >= '1' && text[0] <= '5' &&
@@ -102,7 +96,7 @@ bool RecordFilter::accepts(const Record& record) const {
     }
     if (!vhosts_.empty() &&
         std::none_of(vhosts_.begin(), vhosts_.end(), [&](const std::string& vhost) {
-            return equals_ignoring_case(vhost, record.vhost);
+            return ascii::iequals(vhost, record.vhost);
         })) {
         return false;
     }

@@ -2,6 +2,8 @@
 // reduced once per log line, so the checks are byte loops with early exits; libpsl is asked
 // only about the rare names that hold an address or come from HostnameLookups.
 #include "logsift/reduce/hosts.hpp"
+
+#include "logsift/base/ascii.hpp"
 #include "logsift/base/byte_class.hpp"
 
 #include <libpsl.h>
@@ -15,20 +17,14 @@
 namespace logsift {
 namespace {
 
+using ascii::is_alpha;
+using ascii::is_digit;
+
 constexpr std::size_t max_host_length = 253;  // DNS limit for a name in text form
 constexpr std::size_t max_label_length = 63;
 
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-bool is_alpha(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
 bool is_hex(char c) {
     return is_digit(c) || (c >= 'a' && c <= 'f');
-}
-char to_lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
 // What we accept in a referrer's host: letters, digits, '.', '-', '_'. A table, because
@@ -70,7 +66,7 @@ bool lower_host_name(std::string_view text, char* out, std::size_t capacity) {
         } else if (!is_digit(c) && c != '-') {
             return false;
         }
-        out[i] = to_lower(c);
+        out[i] = ascii::lower(c);
         previous = c;
     }
     return letter;
@@ -98,7 +94,8 @@ bool ends_in_number(std::string_view name, std::size_t last_dot) {
     if (last.empty()) return false;
     if (std::all_of(last.begin(), last.end(), is_digit)) return true;
     if (last.size() < 2 || last[0] != '0' || (last[1] != 'x' && last[1] != 'X')) return false;
-    return std::all_of(last.begin() + 2, last.end(), [](char c) { return is_hex(to_lower(c)); });
+    return std::all_of(last.begin() + 2, last.end(),
+                       [](char c) { return is_hex(ascii::lower(c)); });
 }
 
 // "2001-db8--1": IPv6 text with '-' for ':', as sslip.io reads it.
@@ -127,7 +124,7 @@ bool is_web_scheme(std::string_view scheme) {
     auto equals = [&](std::string_view word) {
         return scheme.size() == word.size() &&
                std::equal(scheme.begin(), scheme.end(), word.begin(),
-                          [](char a, char b) { return to_lower(a) == b; });
+                          [](char a, char b) { return ascii::lower(a) == b; });
     };
     return equals("http") || equals("https") || equals("ftp");
 }
@@ -154,7 +151,7 @@ std::size_t write_scheme_word(std::string_view scheme, char* out) {
     for (std::string_view word : known) {
         if (scheme.size() == word.size() &&
             std::equal(scheme.begin(), scheme.end(), word.begin(),
-                       [](char a, char b) { return to_lower(a) == b; })) {
+                       [](char a, char b) { return ascii::lower(a) == b; })) {
             return write_token(word, out);
         }
     }
@@ -181,7 +178,7 @@ std::size_t lower_strict_host_name(std::string_view text, char* out) {
         }
         const char c = text[i];
         if (!is_alpha(c) && !is_digit(c) && c != '-' && c != '_') return 0;
-        out[i] = to_lower(c);
+        out[i] = ascii::lower(c);
     }
     return text.size();
 }
@@ -290,7 +287,7 @@ std::size_t reduce_referrer(std::string_view referrer, unsigned ipv4_prefix, uns
         const char c = referrer[end];
         if (host_bytes[static_cast<unsigned char>(c)]) {
             if (in_host) {
-                if (size < max_host_length) out[size] = to_lower(c);
+                if (size < max_host_length) out[size] = ascii::lower(c);
                 if (c == '.') last_dot = size;
                 ++size;
             }

@@ -17,6 +17,7 @@
 #include <string>
 #include <variant>
 
+#include "logsift/aggregate/aggregator.hpp"
 #include "logsift/aggregate/summary_json.hpp"
 #include "logsift/input/input.hpp"
 #include "logsift/output/inplace.hpp"

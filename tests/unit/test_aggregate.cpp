@@ -11,7 +11,7 @@
 #include <variant>
 #include <vector>
 
-#include "logsift/aggregate/aggregate.hpp"
+#include "logsift/aggregate/aggregator.hpp"
 #include "logsift/aggregate/summary_json.hpp"
 
 using namespace logsift;

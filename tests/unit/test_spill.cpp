@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "logsift/aggregate/aggregate.hpp"
+#include "logsift/aggregate/summary.hpp"
 #include "logsift/aggregate/summary_json.hpp"
 #include "logsift/base/sketch.hpp"
 #include "logsift/base/spill.hpp"

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <variant>
 
-#include "logsift/aggregate/aggregate.hpp"
+#include "logsift/aggregate/summary.hpp"
 
 namespace logsift {
 

@@ -7,7 +7,7 @@
 
 #include <string_view>
 
-#include "logsift/aggregate/aggregate.hpp"
+#include "logsift/aggregate/summary.hpp"
 #include "logsift/base/period.hpp"
 
 namespace logsift {

@@ -128,6 +128,7 @@ class DistinctCounter {
     void set_registers(const Registers& registers);
     Registers registers() const;
     void release();
+    void take(DistinctCounter& other) noexcept;
 
     // Heap blocks are sized from size_ alone, so no capacity is stored:
     // exact hashes past the inline ones, sorted; sparse pairs (index << 8 | rank), sorted; or

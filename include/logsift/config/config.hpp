@@ -10,8 +10,8 @@
 #include <variant>
 #include <vector>
 
-#include "logsift/aggregate/aggregate.hpp"
 #include "logsift/aggregate/downloads.hpp"
+#include "logsift/aggregate/summary.hpp"
 #include "logsift/base/period.hpp"
 #include "logsift/format/format.hpp"
 #include "logsift/input/input.hpp"

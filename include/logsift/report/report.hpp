@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "logsift/aggregate/aggregate.hpp"
+#include "logsift/aggregate/summary.hpp"
 #include "logsift/output/output.hpp"
 
 namespace logsift {

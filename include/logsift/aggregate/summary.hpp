@@ -1,6 +1,7 @@
-// Aggregates: what operators keep instead of raw logs. Download counts and traffic sources per
-// period, built from reduced records only, mergeable exactly (counts) or by sketch union
-// (distinct clients), and written to / read from a versioned JSON summary.
+// Summaries: what operators keep instead of raw logs. Download counts and traffic sources per
+// period, built from reduced records only (aggregator.hpp), mergeable exactly (counts) or by
+// sketch union (distinct clients), and written to / read from a versioned JSON summary
+// (summary_json.hpp).
 #pragma once
 
 #include <array>
@@ -15,7 +16,6 @@
 
 #include "logsift/aggregate/downloads.hpp"
 #include "logsift/base/period.hpp"
-#include "logsift/base/record.hpp"
 #include "logsift/base/sketch.hpp"
 #include "logsift/base/spill.hpp"
 #include "logsift/base/string_map.hpp"
@@ -98,51 +98,6 @@ struct Summary {
     void for_each_source_row(std::string_view period, Dimension dimension,
                              const SourceRowVisitor& visit) const;
     std::uint64_t split_merge_bytes = std::uint64_t{4} << 20;
-};
-
-// Builds a Summary from records. One per thread; merge them at the end.
-class Aggregator {
-  public:
-    Aggregator(const SummarySettings& settings, const DownloadRules& rules,
-               std::vector<std::string> site_hosts);
-
-    void add(const Record& record);
-    // The rows counted so far; the aggregator is empty afterwards.
-    Summary take_summary();
-    // The largest tables, until at most keep_rows rows are left here. What stays is mostly the
-    // small tables (agents, countries, status classes): few rows, but the sketches of their
-    // many clients, which would otherwise be built again after every hand-over.
-    Summary take_largest_tables(std::size_t keep_rows);
-    std::size_t row_count() const { return summary_.row_count(); }
-
-  private:
-    PeriodSummary& period_rows(const Record& record);
-    std::optional<DownloadMatch> match_download(std::string_view resource);
-    SourceCounts& source_row(PeriodSummary& rows, Dimension dimension, std::string_view value);
-
-    const DownloadRules& rules_;
-    std::vector<std::string> site_hosts_;
-    Summary summary_;
-    PeriodSummary* current_ = nullptr;
-    // Consecutive records share most values of the small dimensions (agent class, status
-    // class, often the agent and country): compared before hashing. Rows of the current period
-    // only; a StringMap's rows keep their address when it grows.
-    std::array<SourceCounts*, dimension_count> last_{};
-    // Rule answers per resource: a few resources make most requests, and a rule match costs
-    // about a microsecond. Offsets into the resource, so a cached answer holds no views.
-    struct CachedMatch {
-        bool download = false;
-        std::uint32_t product_at = 0, product_size = 0, version_at = 0, version_size = 0;
-    };
-    StringMap<CachedMatch> download_cache_;
-    std::string client_key_;  // reused for every record: no allocation once warm
-    std::string agent_;       // the agent's keys, for records that come without them
-    std::string agent_part_;
-    // The hour bucket of the last record, which nearly every next record shares: periods are
-    // whole hours in every offset in use, so the hour decides the period.
-    std::int64_t last_bucket_ = INT64_MIN;
-    std::int32_t last_offset_ = 0;
-    bool last_known_ = false;
 };
 
 // Names the first setting that differs, or returns empty.
