@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "logsift/base/error.hpp"
 #include "logsift/base/record.hpp"
 
 namespace logsift {
@@ -71,6 +72,10 @@ class OutputSink {
     std::size_t capacity_;
     std::size_t used_ = 0;
 };
+
+// Opens -o FILE for writing (created, or truncated), or stdout when path is empty; an output
+// error naming the file when it cannot.
+Expected<int> open_output(const std::string& path);
 
 enum class RecordFormat { tsv, csv, jsonl };
 
