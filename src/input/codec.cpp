@@ -111,7 +111,8 @@ class ZstdFrameCheck final : public ByteSource {
     Expected<std::size_t> read(char* data, std::size_t size) override {
         Expected<std::size_t> got = raw_->read(data, size);
         if (!got) return got;
-        if (*got == 0 && !between_frames()) return input_error({}, "zstd data is truncated or corrupt");
+        if (*got == 0 && !between_frames())
+            return input_error({}, "zstd data is truncated or corrupt");
         walk(reinterpret_cast<const unsigned char*>(data), *got);
         return got;
     }
@@ -304,7 +305,8 @@ class GzipSource final : public ByteSource {
     // decoded before it are out.
     void refill() {
         std::size_t got = 0;
-        if (Expected<std::size_t> read = raw_->read(reinterpret_cast<char*>(input_.get()), input_size)) {
+        if (Expected<std::size_t> read =
+                raw_->read(reinterpret_cast<char*>(input_.get()), input_size)) {
             got = *read;
         } else {
             raw_error_ = read.error().reason.empty() ? "read error" : read.error().reason;
@@ -455,6 +457,5 @@ Codec detect_codec(std::string_view first_bytes) {
     if (starts("\x28\xb5\x2f\xfd")) return Codec::zstd;
     return Codec::plain;
 }
-
 
 }  // namespace logsift

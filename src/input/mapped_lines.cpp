@@ -62,7 +62,8 @@ MappingAttempt map_lines_of(int fd, const std::shared_ptr<const int>& file, std:
     const std::uint64_t map_from = from & ~(page_size - 1);
     const std::uint64_t map_to = std::min<std::uint64_t>(file_size, from + max_bytes);
     const std::size_t map_size = map_to - map_from;
-    void* base = ::mmap(nullptr, map_size, PROT_READ, MAP_PRIVATE, fd, static_cast<off_t>(map_from));
+    void* base =
+        ::mmap(nullptr, map_size, PROT_READ, MAP_PRIVATE, fd, static_cast<off_t>(map_from));
     if (base == MAP_FAILED) {
         attempt.refused = true;  // e.g. a file system without mmap: read it
         return attempt;

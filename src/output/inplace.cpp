@@ -308,8 +308,8 @@ Expected<void> InPlaceFile::commit() {
     if (dir_fd < 0 || ::fsync(dir_fd) != 0) {
         int saved = errno;
         if (dir_fd >= 0) ::close(dir_fd);
-        return output_error(file.path,
-                            "replaced, but its directory could not be synced: " + errno_text(saved));
+        return output_error(
+            file.path, "replaced, but its directory could not be synced: " + errno_text(saved));
     }
     ::close(dir_fd);
     return {};

@@ -48,8 +48,8 @@ ExitCode run_formats(const FormatsConfig& config) {
     if (!(*reader)->error().empty()) return report(input_error(name, (*reader)->error()));
     // As a run that finds no preset for its input: a usage error (EXIT STATUS).
     if (!detection.clear()) return report(usage_error({}, detection_failure(name, detection)));
-    std::string answer = rate_line(detection.best()->name, detection.candidates.front().parsed,
-                                   detection.lines);
+    std::string answer =
+        rate_line(detection.best()->name, detection.candidates.front().parsed, detection.lines);
     if (config.verbose) {
         for (std::size_t i = 1; i < detection.candidates.size(); ++i) {
             const auto& candidate = detection.candidates[i];

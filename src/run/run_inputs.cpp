@@ -91,7 +91,8 @@ Expected<RecordFilter> resolve_window(const InputConfig& config) {
     }
     std::optional<Timestamp> reference = last_record_time(config, last);
     if (!reference) {
-        return input_error(last, "no record with a time to place a time of day (--since/--until) on");
+        return input_error(last,
+                           "no record with a time to place a time of day (--since/--until) on");
     }
     if (config.since) filter.since = resolve_time_bound(*config.since, *reference);
     if (config.until) filter.until = resolve_time_bound(*config.until, *reference);

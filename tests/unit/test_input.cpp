@@ -438,8 +438,7 @@ TEST_CASE("damaged compressed data: lines before the damage, then an error") {
                                        std::to_string(lines.size() * 7919LL));
     }
     SUBCASE("gzip without its footer") {
-        auto reader =
-            LineReader::from_bytes(compress(Codec::gzip, "a\nb\n").substr(0, 20), 1000);
+        auto reader = LineReader::from_bytes(compress(Codec::gzip, "a\nb\n").substr(0, 20), 1000);
         read_all(*reader);
         CHECK(reader->error() == "gzip data is truncated or corrupt");
     }
@@ -463,8 +462,7 @@ TEST_CASE("damaged compressed data: lines before the damage, then an error") {
         }
     }
     SUBCASE("gzip followed by bytes that are not a gzip member") {
-        auto reader =
-            LineReader::from_bytes(compress(Codec::gzip, "a\nb\n") + "trailing", 1000);
+        auto reader = LineReader::from_bytes(compress(Codec::gzip, "a\nb\n") + "trailing", 1000);
         CHECK(read_all(*reader) == std::vector<Got>{{"a", 1, false}, {"b", 2, false}});
         CHECK(reader->error() == "gzip data is truncated or corrupt");
     }
@@ -482,8 +480,7 @@ TEST_CASE("damaged compressed data: lines before the damage, then an error") {
         for (Codec codec : {Codec::bzip2, Codec::xz, Codec::zstd}) {
             CAPTURE(codec_name(codec));
             std::string compressed = compress(codec, small);
-            auto reader =
-                LineReader::from_bytes(compressed.substr(0, compressed.size() / 2), 1000);
+            auto reader = LineReader::from_bytes(compressed.substr(0, compressed.size() / 2), 1000);
             read_all(*reader);
             CHECK(reader->error() ==
                   std::string(codec_name(codec)) + " data is truncated or corrupt");
@@ -511,7 +508,8 @@ TEST_CASE("open: files, their codec, and input errors naming the file") {
     auto missing = LineReader::open("/nonexistent/logsift/access.log", 100);
     REQUIRE_FALSE(missing);
     CHECK(missing.error().fault == Fault::input);
-    CHECK(missing.error().message() == "/nonexistent/logsift/access.log: No such file or directory");
+    CHECK(missing.error().message() ==
+          "/nonexistent/logsift/access.log: No such file or directory");
     auto directory = LineReader::open("/tmp", 100);
     REQUIRE_FALSE(directory);
     CHECK(directory.error().reason == "Is a directory");

@@ -8,10 +8,10 @@
 
 namespace logsift {
 
-ExitCode run_reduce(const ReduceConfig& config);     // reduce_command.cpp
+ExitCode run_reduce(const ReduceConfig& config);        // reduce_command.cpp
 ExitCode run_aggregate(const AggregateConfig& config);  // summary_command.cpp: downloads,
                                                         // sources, summary
-ExitCode run_merge(const MergeConfig& config);       // summary_command.cpp
-ExitCode run_formats(const FormatsConfig& config);   // formats_command.cpp
+ExitCode run_merge(const MergeConfig& config);          // summary_command.cpp
+ExitCode run_formats(const FormatsConfig& config);      // formats_command.cpp
 
 }  // namespace logsift
