@@ -56,8 +56,8 @@ class OutputSink {
     }
     void commit(const char* end) { used_ = static_cast<std::size_t>(end - buffer_.get()); }
     void flush();
-    // After SIGHUP (see base/signals.hpp), the next flush() writes what is buffered to the old file,
-    // then opens path again (created if missing) and writes on there. Only for -o FILE.
+    // After SIGHUP (see base/signals.hpp), the next flush() writes what is buffered to the old
+    // file, then opens path again (created if missing) and writes on there. Only for -o FILE.
     void reopen_on_hangup(std::string path) { reopen_path_ = std::move(path); }
     // flush() and, when the sink owns its descriptor, close it (reporting its errors).
     void close();
