@@ -3,13 +3,18 @@
 // what the sequential one gives, chunk boundaries and several inputs included.
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "logsift/base/signals.hpp"
+#include "logsift/output/output.hpp"
 #include "logsift/run/line_loop.hpp"
 #include "logsift/run/progress.hpp"
 #include "logsift/run/run_inputs.hpp"
@@ -253,4 +258,43 @@ TEST_CASE("line loop: the threaded run keeps input order across chunks and input
         CHECK(three.totals.first_bad[i].line == one.totals.first_bad[i].line);
         CHECK(three.totals.first_bad[i].file == one.totals.first_bad[i].file);
     }
+}
+
+TEST_CASE("line loop: a closed output ends a threaded run whose reader waits on a pipe") {
+    // The reader ships the lines written so far, then waits on the FIFO, which stays open;
+    // committing the first chunk meets a closed output. The run must stop its threads and
+    // throw BrokenPipe to its caller, which decides the exit status.
+    char dir[] = "/tmp/logsift-line-loop-fifo-XXXXXX";
+    REQUIRE(::mkdtemp(dir) != nullptr);
+    const std::string fifo = std::string(dir) + "/fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    int writer = -1;
+    std::thread feeder([&] {
+        writer = ::open(fifo.c_str(), O_WRONLY);
+        std::string lines;
+        for (int i = 0; lines.size() < (std::size_t{3} << 20); ++i)
+            lines += line_of(i % 60000);
+        for (std::size_t at = 0; at < lines.size();) {
+            const ssize_t written = ::write(writer, lines.data() + at, lines.size() - at);
+            if (written <= 0) break;
+            at += static_cast<std::size_t>(written);
+        }
+    });
+    class ClosedOutput final : public RunSink {
+      public:
+        void add(const Record&) override {}
+        std::vector<std::unique_ptr<ChunkWorker>> workers(unsigned) override {
+            std::vector<std::unique_ptr<ChunkWorker>> made;
+            made.push_back(std::make_unique<NetworkWorker>());
+            return made;
+        }
+        void commit(std::string&) override { throw BrokenPipe{}; }
+    } sink;
+    InputConfig config = config_for({fifo});
+    CHECK_THROWS_AS(run_inputs(config, sink), BrokenPipe);
+    feeder.join();
+    ::close(writer);
+    terminate_requested = 0;  // end_input_now asked every input of this process to end
+    ::unlink(fifo.c_str());
+    ::rmdir(dir);
 }
