@@ -8,8 +8,9 @@
 #include "logsift/base/diag.hpp"
 #include "logsift/base/memory.hpp"
 #include "logsift/base/process.hpp"
+#include "logsift/base/signals.hpp"
 #include "logsift/config/config.hpp"
-#include "logsift/run/pipeline.hpp"
+#include "logsift/run/commands.hpp"
 
 namespace {
 

@@ -29,9 +29,6 @@ void write_message(std::string_view prefix, std::string_view message) {
 
 }  // namespace
 
-volatile std::sig_atomic_t terminate_requested = 0;
-volatile std::sig_atomic_t reopen_requested = 0;
-
 std::string FileError::message() const {
     std::string text = file;
     if (line > 0) text.append(":").append(std::to_string(line));

@@ -3,6 +3,8 @@
 // and renamed over it. Errors become reason strings (strerror text), never file content.
 #include "logsift/output/inplace.hpp"
 
+#include "logsift/base/signals.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,8 +33,13 @@ namespace io = boost::iostreams;
 char signal_temp_path[4096];
 volatile std::sig_atomic_t signal_temp_armed = 0;
 
+void remove_signal_temp() {
+    if (signal_temp_armed) ::unlink(signal_temp_path);
+}
+
 void arm_signal_temp(const std::string& path) {
     signal_temp_armed = 0;
+    set_interrupt_cleanup(remove_signal_temp);
     if (path.size() >= sizeof signal_temp_path) return;
     std::memcpy(signal_temp_path, path.c_str(), path.size() + 1);
     signal_temp_armed = 1;
@@ -152,34 +159,30 @@ struct InPlaceFile::Impl {
     }
 };
 
-std::unique_ptr<InPlaceFile> InPlaceFile::open(const std::string& path, std::string& error) {
+Expected<std::unique_ptr<InPlaceFile>> InPlaceFile::open(const std::string& path) {
+    auto fail = [&](std::string reason) { return output_error(path, std::move(reason)); };
     auto impl = std::make_unique<Impl>();
     impl->path = path;
     // O_NOFOLLOW: renaming over a symbolic link would replace the link, not the log it names.
     // O_NONBLOCK: opening a FIFO must not wait for a writer before it is refused.
     impl->original_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (impl->original_fd < 0) {
-        error = errno == ELOOP ? "is a symbolic link; name the file it points to"
-                               : "cannot open: " + errno_text(errno);
-        return nullptr;
+        return fail(errno == ELOOP ? "is a symbolic link; name the file it points to"
+                                   : "cannot open: " + errno_text(errno));
     }
     if (::fstat(impl->original_fd, &impl->original) != 0) {
-        error = "cannot stat: " + errno_text(errno);
-        return nullptr;
+        return fail("cannot stat: " + errno_text(errno));
     }
     if (!S_ISREG(impl->original.st_mode)) {
-        error = "not a regular file; --in-place rewrites regular files only";
-        return nullptr;
+        return fail("not a regular file; --in-place rewrites regular files only");
     }
     if (impl->original.st_nlink > 1) {
-        error = hard_links_reason(impl->original.st_nlink);
-        return nullptr;
+        return fail(hard_links_reason(impl->original.st_nlink));
     }
     char magic[16];
     ssize_t got = ::pread(impl->original_fd, magic, sizeof magic, 0);
     if (got < 0) {
-        error = "cannot read: " + errno_text(errno);
-        return nullptr;
+        return fail("cannot read: " + errno_text(errno));
     }
     const Codec codec = detect_codec(std::string_view(magic, static_cast<std::size_t>(got)));
     impl->codec = codec;
@@ -193,8 +196,7 @@ std::unique_ptr<InPlaceFile> InPlaceFile::open(const std::string& path, std::str
                            .string();
     impl->temp_fd = ::mkostemp(temp.data(), O_CLOEXEC);
     if (impl->temp_fd < 0) {
-        error = "cannot create a temporary file in " + impl->dir + ": " + errno_text(errno);
-        return nullptr;
+        return fail("cannot create a temporary file in " + impl->dir + ": " + errno_text(errno));
     }
     impl->temp_path = temp;
     arm_signal_temp(temp);
@@ -221,8 +223,7 @@ std::unique_ptr<InPlaceFile> InPlaceFile::open(const std::string& path, std::str
         if (impl->compressed) impl->stream.push(device);
     } catch (const std::exception&) {
         impl->remove_temp();
-        error = "cannot start the " + std::string(codec_name(codec)) + " compressor";
-        return nullptr;
+        return fail("cannot start the " + std::string(codec_name(codec)) + " compressor");
     }
     return std::unique_ptr<InPlaceFile>(new InPlaceFile(std::move(impl)));
 }
@@ -244,16 +245,12 @@ void InPlaceFile::abort() {
     impl_->remove_temp();
 }
 
-bool InPlaceFile::commit(std::string& error) {
+Expected<void> InPlaceFile::commit() {
     Impl& file = *impl_;
-    if (file.done) {
-        error = "already finished";
-        return false;
-    }
-    auto fail = [&](const std::string& reason) {
-        error = reason;
+    if (file.done) return output_error(file.path, "already finished");
+    auto fail = [&](std::string reason) -> Expected<void> {
         abort();
-        return false;
+        return output_error(file.path, std::move(reason));
     };
     try {
         sink_.flush();
@@ -311,15 +308,11 @@ bool InPlaceFile::commit(std::string& error) {
     if (dir_fd < 0 || ::fsync(dir_fd) != 0) {
         int saved = errno;
         if (dir_fd >= 0) ::close(dir_fd);
-        error = "replaced, but its directory could not be synced: " + errno_text(saved);
-        return false;
+        return output_error(
+            file.path, "replaced, but its directory could not be synced: " + errno_text(saved));
     }
     ::close(dir_fd);
-    return true;
-}
-
-void remove_inplace_temp_on_signal() {
-    if (signal_temp_armed) ::unlink(signal_temp_path);
+    return {};
 }
 
 }  // namespace logsift

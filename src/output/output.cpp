@@ -3,7 +3,7 @@
 // format keeps one record on one line whatever bytes the fields hold.
 #include "logsift/output/output.hpp"
 
-#include "logsift/base/diag.hpp"
+#include "logsift/base/signals.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -311,6 +311,13 @@ void OutputSink::close() {
     int fd = std::exchange(fd_, -1);
     // close(2) is where NFS and some quota setups report a failed write (ENOSPC, EIO).
     if (::close(fd) != 0 && errno != EINTR) throw OutputError{std::strerror(errno)};
+}
+
+Expected<int> open_output(const std::string& path) {
+    if (path.empty()) return STDOUT_FILENO;
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) return output_error(path, std::string("cannot write: ") + std::strerror(errno));
+    return fd;
 }
 
 std::unique_ptr<RecordWriter> make_record_writer(RecordFormat format, OutputSink& sink,

@@ -70,10 +70,15 @@ std::vector<Got> read_all(LineReader& reader) {
     return lines;
 }
 
+std::unique_ptr<LineReader> open_reader(const std::string& path, std::size_t max_line) {
+    auto reader = LineReader::open(path, max_line);
+    REQUIRE(reader);
+    return std::move(*reader);
+}
+
 std::vector<Got> read_bytes(const std::string& bytes,
                             std::size_t max_line = LineReader::default_max_line) {
-    std::string error;
-    auto reader = LineReader::from_bytes(bytes, max_line, error);
+    auto reader = LineReader::from_bytes(bytes, max_line);
     REQUIRE(reader);
     std::vector<Got> lines = read_all(*reader);
     CHECK(reader->error() == "");
@@ -84,7 +89,7 @@ std::vector<Got> read_bytes(const std::string& bytes,
 class ChunkSource final : public ByteSource {
   public:
     ChunkSource(std::string bytes, std::size_t chunk) : bytes_(std::move(bytes)), chunk_(chunk) {}
-    std::size_t read(char* data, std::size_t size) override {
+    Expected<std::size_t> read(char* data, std::size_t size) override {
         std::size_t n = std::min({size, chunk_, bytes_.size() - offset_});
         std::memcpy(data, bytes_.data() + offset_, n);
         offset_ += n;
@@ -101,8 +106,8 @@ class ChunkSource final : public ByteSource {
 class FailingSource final : public ByteSource {
   public:
     explicit FailingSource(std::string bytes) : bytes_(std::move(bytes)) {}
-    std::size_t read(char* data, std::size_t size) override {
-        if (done_) throw InputError{"Input/output error"};
+    Expected<std::size_t> read(char* data, std::size_t size) override {
+        if (done_) return input_error({}, "Input/output error");
         done_ = true;
         std::size_t n = std::min(size, bytes_.size());
         std::memcpy(data, bytes_.data(), n);
@@ -119,7 +124,7 @@ class RepeatSource final : public ByteSource {
   public:
     RepeatSource(char byte, std::uint64_t count, std::string tail)
         : byte_(byte), left_(count), tail_(std::move(tail)) {}
-    std::size_t read(char* data, std::size_t size) override {
+    Expected<std::size_t> read(char* data, std::size_t size) override {
         if (left_ > 0) {
             std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(size, left_));
             std::memset(data, byte_, n);
@@ -205,8 +210,7 @@ TEST_CASE("every codec decodes to the same lines") {
     for (Codec codec : compressed_codecs) {
         CAPTURE(codec_name(codec));
         std::string compressed = compress(codec, text);
-        std::string error;
-        auto reader = LineReader::from_bytes(compressed, LineReader::default_max_line, error);
+        auto reader = LineReader::from_bytes(compressed, LineReader::default_max_line);
         REQUIRE(reader);
         CHECK(reader->codec() == codec);
         CHECK(read_all(*reader) == expected);
@@ -356,23 +360,20 @@ TEST_CASE("a 200 MiB line without newline is skipped in bounded memory") {
 
 TEST_CASE("peek returns whole lines and next() still sees every line") {
     SUBCASE("everything fits") {
-        std::string error;
-        auto reader = LineReader::from_bytes("a\nb\r\nc", 100, error);
+        auto reader = LineReader::from_bytes("a\nb\r\nc", 100);
         CHECK(reader->peek(1000) == "a\nb\r\nc");
         CHECK(read_all(*reader) ==
               std::vector<Got>{{"a", 1, false}, {"b", 2, false}, {"c", 3, false}});
     }
     SUBCASE("read-ahead ends inside a line") {
-        std::string error;
-        auto reader = LineReader::from_bytes("aa\nbb\ncc\n", 100, error);
+        auto reader = LineReader::from_bytes("aa\nbb\ncc\n", 100);
         CHECK(reader->peek(7) == "aa\nbb\n");
         CHECK(read_all(*reader) ==
               std::vector<Got>{{"aa", 1, false}, {"bb", 2, false}, {"cc", 3, false}});
     }
     SUBCASE("compressed, with a read-ahead larger than the buffer") {
         const std::string text = numbered_lines(100000);
-        std::string error;
-        auto reader = LineReader::from_bytes(compress(Codec::gzip, text), 1000, error);
+        auto reader = LineReader::from_bytes(compress(Codec::gzip, text), 1000);
         std::string_view peeked = reader->peek(4 << 20);
         CHECK(peeked.size() == text.size());
         CHECK(peeked == text);
@@ -380,21 +381,18 @@ TEST_CASE("peek returns whole lines and next() still sees every line") {
         CHECK(reader->error() == "");
     }
     SUBCASE("first line overlong") {
-        std::string error;
-        auto reader = LineReader::from_bytes(std::string(50, 'x') + "\nok\n", 10, error);
+        auto reader = LineReader::from_bytes(std::string(50, 'x') + "\nok\n", 10);
         CHECK(reader->peek(1000) == "");
         CHECK(read_all(*reader) == std::vector<Got>{{"", 1, true}, {"ok", 2, false}});
     }
     SUBCASE("stops before a later overlong line") {
-        std::string error;
-        auto reader = LineReader::from_bytes("ok\n" + std::string(50, 'x') + "\nfine\n", 10, error);
+        auto reader = LineReader::from_bytes("ok\n" + std::string(50, 'x') + "\nfine\n", 10);
         CHECK(reader->peek(1000) == "ok\n");
         CHECK(read_all(*reader) ==
               std::vector<Got>{{"ok", 1, false}, {"", 2, true}, {"fine", 3, false}});
     }
     SUBCASE("empty input") {
-        std::string error;
-        auto reader = LineReader::from_bytes("", 10, error);
+        auto reader = LineReader::from_bytes("", 10);
         CHECK(reader->peek(1000) == "");
         CHECK(read_all(*reader).empty());
     }
@@ -407,9 +405,8 @@ TEST_CASE("read_some hands over every byte in order, lines or not, after a peek"
         text += std::to_string(i) + ',';
     for (Codec codec : {Codec::plain, Codec::gzip, Codec::bzip2, Codec::xz, Codec::zstd}) {
         CAPTURE(codec_name(codec));
-        std::string error;
         auto reader =
-            LineReader::from_bytes(codec == Codec::plain ? text : compress(codec, text), 64, error);
+            LineReader::from_bytes(codec == Codec::plain ? text : compress(codec, text), 64);
         REQUIRE(reader);
         CHECK(reader->peek(1000) == "");  // the line is overlong for next(), not for read_some
         std::string got;
@@ -431,8 +428,7 @@ TEST_CASE("damaged compressed data: lines before the damage, then an error") {
     const std::string gzip = compress(Codec::gzip, text);
     const std::string small = numbered_lines(20000);
     SUBCASE("truncated gzip") {
-        std::string error;
-        auto reader = LineReader::from_bytes(gzip.substr(0, gzip.size() / 2), 1000, error);
+        auto reader = LineReader::from_bytes(gzip.substr(0, gzip.size() / 2), 1000);
         std::vector<Got> lines = read_all(*reader);
         CHECK(reader->error() == "gzip data is truncated or corrupt");
         CHECK(lines.size() > 1000);
@@ -442,9 +438,7 @@ TEST_CASE("damaged compressed data: lines before the damage, then an error") {
                                        std::to_string(lines.size() * 7919LL));
     }
     SUBCASE("gzip without its footer") {
-        std::string error;
-        auto reader =
-            LineReader::from_bytes(compress(Codec::gzip, "a\nb\n").substr(0, 20), 1000, error);
+        auto reader = LineReader::from_bytes(compress(Codec::gzip, "a\nb\n").substr(0, 20), 1000);
         read_all(*reader);
         CHECK(reader->error() == "gzip data is truncated or corrupt");
     }
@@ -452,8 +446,7 @@ TEST_CASE("damaged compressed data: lines before the damage, then an error") {
         std::string bad = gzip;
         for (std::size_t i = 100; i < 200; ++i)
             bad[i] = static_cast<char>(bad[i] ^ 0x5a);
-        std::string error;
-        auto reader = LineReader::from_bytes(bad, 1000, error);
+        auto reader = LineReader::from_bytes(bad, 1000);
         read_all(*reader);
         CHECK(reader->error() == "gzip data is truncated or corrupt");
     }
@@ -463,24 +456,20 @@ TEST_CASE("damaged compressed data: lines before the damage, then an error") {
             CAPTURE(from_end);
             std::string bad = whole;
             bad[bad.size() - from_end] = static_cast<char>(bad[bad.size() - from_end] ^ 1);
-            std::string error;
-            auto reader = LineReader::from_bytes(bad, 1000, error);
+            auto reader = LineReader::from_bytes(bad, 1000);
             read_all(*reader);
             CHECK(reader->error() == "gzip data is truncated or corrupt");
         }
     }
     SUBCASE("gzip followed by bytes that are not a gzip member") {
-        std::string error;
-        auto reader =
-            LineReader::from_bytes(compress(Codec::gzip, "a\nb\n") + "trailing", 1000, error);
+        auto reader = LineReader::from_bytes(compress(Codec::gzip, "a\nb\n") + "trailing", 1000);
         CHECK(read_all(*reader) == std::vector<Got>{{"a", 1, false}, {"b", 2, false}});
         CHECK(reader->error() == "gzip data is truncated or corrupt");
     }
     SUBCASE("only a magic number") {
         for (Codec codec : compressed_codecs) {
             CAPTURE(codec_name(codec));
-            std::string error;
-            auto reader = LineReader::from_bytes(compress(codec, small).substr(0, 6), 1000, error);
+            auto reader = LineReader::from_bytes(compress(codec, small).substr(0, 6), 1000);
             std::vector<Got> lines = read_all(*reader);
             CHECK(lines.empty());
             CHECK(reader->error() ==
@@ -491,9 +480,7 @@ TEST_CASE("damaged compressed data: lines before the damage, then an error") {
         for (Codec codec : {Codec::bzip2, Codec::xz, Codec::zstd}) {
             CAPTURE(codec_name(codec));
             std::string compressed = compress(codec, small);
-            std::string error;
-            auto reader =
-                LineReader::from_bytes(compressed.substr(0, compressed.size() / 2), 1000, error);
+            auto reader = LineReader::from_bytes(compressed.substr(0, compressed.size() / 2), 1000);
             read_all(*reader);
             CHECK(reader->error() ==
                   std::string(codec_name(codec)) + " data is truncated or corrupt");
@@ -517,24 +504,24 @@ TEST_CASE("a read error under a decompressor keeps its own reason") {
     CHECK(reader.error() == "Input/output error");
 }
 
-TEST_CASE("open: files, their codec, and errors without the file name") {
-    std::string error;
-    CHECK(LineReader::open("/nonexistent/logsift/access.log", 100, error) == nullptr);
-    CHECK(error == "No such file or directory");
-    CHECK(LineReader::open("/tmp", 100, error) == nullptr);
-    CHECK(error == "Is a directory");
+TEST_CASE("open: files, their codec, and input errors naming the file") {
+    auto missing = LineReader::open("/nonexistent/logsift/access.log", 100);
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().fault == Fault::input);
+    CHECK(missing.error().message() ==
+          "/nonexistent/logsift/access.log: No such file or directory");
+    auto directory = LineReader::open("/tmp", 100);
+    REQUIRE_FALSE(directory);
+    CHECK(directory.error().reason == "Is a directory");
 
     const std::string path = temp_file(compress(Codec::xz, "x\ny\n"));
-    error.clear();
-    auto reader = LineReader::open(path, 100, error);
-    REQUIRE(reader);
-    CHECK(error == "");
+    auto reader = open_reader(path, 100);
     CHECK(reader->codec() == Codec::xz);
     CHECK(read_all(*reader) == std::vector<Got>{{"x", 1, false}, {"y", 2, false}});
     ::unlink(path.c_str());
 
     const std::string tiny = temp_file("ab");  // shorter than any magic number
-    reader = LineReader::open(tiny, 100, error);
+    reader = open_reader(tiny, 100);
     REQUIRE(reader);
     CHECK(reader->codec() == Codec::plain);
     CHECK(read_all(*reader) == std::vector<Got>{{"ab", 1, false}});
@@ -544,8 +531,7 @@ TEST_CASE("open: files, their codec, and errors without the file name") {
 TEST_CASE("map_lines: whole lines of a plain file, then next() reads on after them") {
     const std::string text = numbered_lines(3000) + "last line without end";
     const std::string path = temp_file(text);
-    std::string error;
-    auto reader = LineReader::open(path, 100, error);
+    auto reader = open_reader(path, 100);
     REQUIRE(reader);
     CHECK_FALSE(reader->map_lines(4096));  // nothing read yet: the source holds the magic bytes
     Line line;
@@ -571,7 +557,7 @@ TEST_CASE("map_lines: whole lines of a plain file, then next() reads on after th
 
     SUBCASE("a line longer than max_bytes is left to next()") {
         const std::string long_path = temp_file("a\n" + std::string(300, 'x') + "\nb\n");
-        auto long_reader = LineReader::open(long_path, 1000, error);
+        auto long_reader = open_reader(long_path, 1000);
         REQUIRE(long_reader);
         REQUIRE(long_reader->next(line));
         CHECK_FALSE(long_reader->map_lines(100));
@@ -584,12 +570,12 @@ TEST_CASE("map_lines: whole lines of a plain file, then next() reads on after th
     }
     SUBCASE("compressed files and memory are not mapped") {
         const std::string packed = temp_file(compress(Codec::gzip, text));
-        auto gzip_reader = LineReader::open(packed, 100, error);
+        auto gzip_reader = open_reader(packed, 100);
         REQUIRE(gzip_reader);
         REQUIRE(gzip_reader->next(line));
         CHECK_FALSE(gzip_reader->map_lines(5000));
         ::unlink(packed.c_str());
-        auto memory = LineReader::from_bytes(text, 100, error);
+        auto memory = LineReader::from_bytes(text, 100);
         REQUIRE(memory->next(line));
         CHECK_FALSE(memory->map_lines(5000));
     }
@@ -599,8 +585,7 @@ TEST_CASE("map_lines: whole lines of a plain file, then next() reads on after th
 TEST_CASE("a mapped file cut short under its reader reads as zeros, and says so") {
     const std::string text = numbered_lines(20000);  // several pages
     const std::string path = temp_file(text);
-    std::string error;
-    auto reader = LineReader::open(path, 100, error);
+    auto reader = open_reader(path, 100);
     REQUIRE(reader);
     Line line;
     REQUIRE(reader->next(line));

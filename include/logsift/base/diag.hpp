@@ -2,7 +2,6 @@
 // Messages never carry a log line's content, only file names, line numbers, columns and reasons.
 #pragma once
 
-#include <csignal>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -26,12 +25,6 @@ struct FileError {
     // "FILE:LINE: reason", or "FILE: reason" when no line is to blame.
     std::string message() const;
 };
-
-// Set by signal handlers, read where waiting ends. SIGTERM asks the run to end as if its input
-// had ended (records written, statistics printed, status 0); SIGHUP asks for the -o file to be
-// opened again under its name (after logrotate moved it).
-extern volatile std::sig_atomic_t terminate_requested;
-extern volatile std::sig_atomic_t reopen_requested;
 
 // Each writes "logsift: error: " / "logsift: warning: " / "logsift: " + message + "\n" in a
 // single write(2), so that messages from several threads never interleave.

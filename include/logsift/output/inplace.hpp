@@ -7,17 +7,18 @@
 #include <memory>
 #include <string>
 
-#include "logsift/input/input.hpp"
+#include "logsift/base/error.hpp"
+#include "logsift/input/codec.hpp"
 #include "logsift/output/output.hpp"
 
 namespace logsift {
 
 class InPlaceFile {
   public:
-    // Opens the temporary file `.NAME.logsift-XXXXXX` (mode 0600) next to path. On failure
-    // (path is not a regular file, the directory is not writable, ...) returns nullptr and
-    // sets error to a reason without the file name.
-    static std::unique_ptr<InPlaceFile> open(const std::string& path, std::string& error);
+    // Opens the temporary file `.NAME.logsift-XXXXXX` (mode 0600) next to path. An output
+    // error naming path when it cannot (path is not a regular file, the directory is not
+    // writable, ...). Until commit or abort, SIGINT removes the temporary file.
+    static Expected<std::unique_ptr<InPlaceFile>> open(const std::string& path);
     ~InPlaceFile();  // abort() unless committed
     InPlaceFile(const InPlaceFile&) = delete;
     InPlaceFile& operator=(const InPlaceFile&) = delete;
@@ -28,10 +29,10 @@ class InPlaceFile {
     void drain();
 
     // Finishes the compressed stream, syncs the file, copies owner, group, mode and times
-    // from the original, renames it over the original and syncs the directory. False with
-    // error set when any step fails; the temporary file is then removed and the original
-    // is as it was (unless only the final directory sync failed, which error says).
-    bool commit(std::string& error);
+    // from the original, renames it over the original and syncs the directory. An output error
+    // when any step fails; the temporary file is then removed and the original
+    // is as it was (unless only the final directory sync failed, which the error says).
+    Expected<void> commit();
     // Removes the temporary file; the original is untouched.
     void abort();
 
@@ -46,9 +47,5 @@ class InPlaceFile {
     OutputSink sink_;
     Codec codec_;
 };
-
-// For a handler of a fatal signal (SIGINT): removes the temporary file being written, if any.
-// Async-signal-safe.
-void remove_inplace_temp_on_signal();
 
 }  // namespace logsift

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "logsift/base/error.hpp"
 #include "logsift/base/record.hpp"
 
 namespace logsift {
@@ -55,8 +56,8 @@ class OutputSink {
     }
     void commit(const char* end) { used_ = static_cast<std::size_t>(end - buffer_.get()); }
     void flush();
-    // After SIGHUP (see diag.hpp), the next flush() writes what is buffered to the old file,
-    // then opens path again (created if missing) and writes on there. Only for -o FILE.
+    // After SIGHUP (see base/signals.hpp), the next flush() writes what is buffered to the old
+    // file, then opens path again (created if missing) and writes on there. Only for -o FILE.
     void reopen_on_hangup(std::string path) { reopen_path_ = std::move(path); }
     // flush() and, when the sink owns its descriptor, close it (reporting its errors).
     void close();
@@ -71,6 +72,10 @@ class OutputSink {
     std::size_t capacity_;
     std::size_t used_ = 0;
 };
+
+// Opens -o FILE for writing (created, or truncated), or stdout when path is empty; an output
+// error naming the file when it cannot.
+Expected<int> open_output(const std::string& path);
 
 enum class RecordFormat { tsv, csv, jsonl };
 

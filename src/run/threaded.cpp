@@ -1,23 +1,24 @@
-// Parallel: one reader thread cuts each input into chunks of whole lines (mapped from a plain
-// file, else copied out of the read buffer); worker threads scan, reduce and hand records to
-// their own ChunkWorker; the calling thread commits the chunks' results in input order, and
-// numbers their lines then. So output order, line numbers and counts are those of the
-// sequential path (run.cpp).
-#include "logsift/run/parallel.hpp"
+// The threaded run: one reader thread cuts each input into chunks of whole lines (mapped from a
+// plain file, else copied out of the read buffer); worker threads run each chunk through their
+// line loop into their own ChunkWorker; the calling thread commits the chunks' results in input
+// order, and numbers their lines then. So output order, line numbers and counts are those of
+// the sequential run (line_loop.cpp).
+#include "logsift/run/threaded.hpp"
 
 #include <malloc.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
-#include <cstdlib>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
 
-#include "logsift/reduce/reduce.hpp"
+#include "logsift/base/signals.hpp"
 #include "logsift/run/progress.hpp"
 
 namespace logsift {
@@ -157,15 +158,15 @@ void read_chunks(ParallelRun& run) {
     };
     for (std::size_t index = 0; index < config.inputs.size() && !run.stop; ++index) {
         const std::string& name = run.names[index];
-        std::string open_error;
-        std::unique_ptr<LineReader> reader =
-            LineReader::open(config.inputs[index], config.max_line, open_error);
-        if (!reader) {
-            say({Message::Kind::error, name + ": " + open_error});
+        Expected<std::unique_ptr<LineReader>> opened =
+            LineReader::open(config.inputs[index], config.max_line);
+        if (!opened) {
+            say({Message::Kind::error, opened.error().message()});
             run.input_failed = true;
             ship_pending(name);
             continue;
         }
+        std::unique_ptr<LineReader>& reader = *opened;
         Chunk chunk;
         Line line;
         auto start_chunk = [&] {
@@ -261,17 +262,9 @@ void read_chunks(ParallelRun& run) {
 }
 
 void work_chunks(ParallelRun& run, ChunkWorker& worker) {
-    const InputConfig& config = run.config;
     std::unique_ptr<AgentCache> agents;
-    if (config.agents) agents = std::make_unique<AgentCache>(*config.agents);
-    const bool filtering = !run.filter.empty() || !config.reduce.client_filter.empty();
-    const ScanError overlong{"line is longer than --max-line", config.max_line + 1};
-    Fields fields;
-    Record record;
-    // Kept from chunk to chunk while the format stays: its memo of recent clients is worth
-    // keeping warm, and is too large to build again every few thousand lines.
-    std::optional<Reducer> reducer;
-    const LogFormat* reducer_format = nullptr;
+    if (run.config.agents) agents = std::make_unique<AgentCache>(*run.config.agents);
+    LineLoop loop(run.config, run.filter, agents.get());
     while (std::optional<Chunk> chunk = run.chunks.pop()) {
         ChunkResult result;
         result.sequence = chunk->sequence;
@@ -279,50 +272,11 @@ void work_chunks(ParallelRun& run, ChunkWorker& worker) {
         result.messages = std::move(chunk->messages);
         result.bad_lines_before_messages = chunk->bad_lines_before_messages;
         if (!run.stop && chunk->format) {
-            if (!reducer || reducer_format != chunk->format) {
-                reducer.emplace(config.reduce, *chunk->format, agents.get());
-                reducer_format = chunk->format;
-            }
-            RunState& state = result.state;
             worker.begin(result.output);
             const std::uint64_t faults_before = mapped_read_faults();
             std::string_view text = chunk->mapped ? chunk->mapped->text() : chunk->text;
-            std::uint32_t index = 0;
-            std::size_t next_overlong = 0;
-            while (!text.empty()) {
-                // Every chunk ends in '\n', unless it was mapped from a file that was then
-                // cut short: its pages read as zeros, and the rest is one (bad) line.
-                const std::size_t end = std::min(text.find('\n'), text.size());
-                std::string_view line = text.substr(0, end);
-                text.remove_prefix(std::min(end + 1, text.size()));
-                // Lines taken in bulk keep their '\r' and were not measured (LineReader::next
-                // does both for the lines it reads one by one).
-                if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-                const std::uint64_t number = index + 1;  // the committer adds the lines before
-                ++state.lines;
-                std::optional<ScanError> error;
-                if (next_overlong < chunk->overlong.size() &&
-                    chunk->overlong[next_overlong] == index) {
-                    ++next_overlong;
-                    error = overlong;
-                } else if (line.size() > config.max_line) {
-                    error = overlong;
-                } else {
-                    error = chunk->format->scan(line, fields);
-                    if (!error) error = reducer->reduce(line, fields, record);
-                }
-                ++index;
-                if (error) {
-                    ++state.skipped;
-                    if (config.verbose || state.first_bad.size() < bad_lines_listed) {
-                        state.first_bad.push_back({*chunk->name, number, *error});
-                    }
-                    continue;
-                }
-                ++state.parsed;
-                if (filtering && !run.filter.accepts(record)) continue;
-                worker.add(record);
-            }
+            loop.read_chunk(text, chunk->overlong, *chunk->format, *chunk->name, worker,
+                            result.state);
             worker.end();
             if (chunk->mapped && mapped_read_faults() != faults_before &&
                 chunk->mapped->cut_short()) {
@@ -337,7 +291,7 @@ void work_chunks(ParallelRun& run, ChunkWorker& worker) {
 
 }  // namespace
 
-InputOutcome run_parallel(const InputConfig& config, const RecordFilter& filter,
+InputOutcome run_threaded(const InputConfig& config, const RecordFilter& filter,
                           std::vector<std::unique_ptr<ChunkWorker>>& workers,
                           const std::function<void(std::string&)>& commit, RunState& totals,
                           Progress& progress) {
@@ -352,7 +306,11 @@ InputOutcome run_parallel(const InputConfig& config, const RecordFilter& filter,
         run.names.push_back(display_name(path));
 
     std::vector<std::thread> threads;
-    threads.emplace_back(read_chunks, std::ref(run));
+    std::atomic<bool> reader_done{false};
+    threads.emplace_back([&] {
+        read_chunks(run);
+        reader_done = true;
+    });
     for (auto& worker : workers)
         threads.emplace_back(work_chunks, std::ref(run), std::ref(*worker));
     auto stop_all = [&] {
@@ -425,9 +383,18 @@ InputOutcome run_parallel(const InputConfig& config, const RecordFilter& filter,
             if (run.reading_done && next == run.chunk_count) break;
         }
     } catch (const BrokenPipe&) {
-        // The reader thread may be blocked on a pipe that stays open (`tail -f | logsift |
-        // head`); nothing is left to write, so end here, as the sequential path does.
-        std::_Exit(static_cast<int>(ExitCode::ok));
+        // Nothing is left to write. The reader thread may be blocked on a pipe that stays open
+        // (`tail -f | logsift | head`): it is told to end its input and woken until it has;
+        // the caller decides what the broken pipe means.
+        run.stop = true;
+        run.slots.wake();
+        end_input_now();
+        while (!reader_done) {
+            wake_blocked_read(threads.front().native_handle());
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        stop_all();
+        throw;
     } catch (...) {
         stop_all();
         throw;
