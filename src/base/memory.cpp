@@ -45,4 +45,12 @@ bool back_heap_with_huge_pages() {
 #endif
 }
 
+void share_one_heap_arena() {
+    ::mallopt(M_ARENA_MAX, 1);
+}
+
+void return_free_heap_pages() {
+    ::malloc_trim(0);
+}
+
 }  // namespace logsift

@@ -1,7 +1,5 @@
 // downloads, sources, summary and merge: records counted into a summary (or summaries read and
 // merged instead of logs: merge, --from), then written as reports or as the mergeable JSON.
-#include <malloc.h>
-
 #include <istream>
 #include <memory>
 #include <optional>
@@ -10,6 +8,7 @@
 #include <vector>
 
 #include "logsift/aggregate/summary_json.hpp"
+#include "logsift/base/memory.hpp"
 #include "logsift/input/line_reader.hpp"
 #include "logsift/input/reader_streambuf.hpp"
 #include "logsift/output/output.hpp"
@@ -139,9 +138,7 @@ ExitCode run_aggregate(const AggregateConfig& config) {
         summary = std::move(*counted);
         summary.lines_read = result.totals.lines;
         summary.lines_parsed = result.totals.parsed;
-        // The workers' tables, merged and freed, leave free pages behind that glibc would keep
-        // for later allocations: give them back before the report.
-        ::malloc_trim(0);
+        return_free_heap_pages();  // before the report, which allocates its own
     }
 
     ExitCode written = write_output(config.output_path, [&](OutputSink& sink) {

@@ -13,4 +13,14 @@ namespace logsift {
 // sanitizer builds, whose allocator is not glibc's.
 bool back_heap_with_huge_pages();
 
+// One malloc arena for every thread, set before worker threads start: the hot path allocates
+// only for new rows, so there is little to contend for, while an arena per thread keeps each
+// thread's freed pages (its aggregate tables, once merged) out of reach of the others: about
+// 35 MiB more peak RSS on a 5M-line summary.
+void share_one_heap_arena();
+
+// Gives the heap's free pages back to the kernel: the workers' tables, merged and freed, leave
+// pages behind that glibc would keep for later allocations.
+void return_free_heap_pages();
+
 }  // namespace logsift
