@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -185,7 +186,8 @@ TEST_CASE("line loop: an overlong line is bad, in a chunk as line by line") {
         CHECK(state->skipped == 1);
         REQUIRE(state->first_bad.size() == 1);
         CHECK(state->first_bad[0].line == 2);
-        CHECK(state->first_bad[0].error.reason == "line is longer than --max-line");
+        CHECK(std::string_view(state->first_bad[0].error.reason) ==
+              "line is longer than --max-line");
         CHECK(state->first_bad[0].error.column == 101);
     }
     CHECK(read.seen == std::vector<std::string>{network_of(1), network_of(2)});
