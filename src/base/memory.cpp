@@ -7,7 +7,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -26,18 +25,26 @@ bool back_heap_with_huge_pages() {
     // the large arrays (the database, the tables' slots) land in the pad as well.
     if (::mallopt(M_TOP_PAD, static_cast<int>(reserve)) == 0) return false;
     // Free blocks inside the heap serve the first requests; the first one it cannot serve grows
-    // it by the pad. A bounded number of blocks, each below any mmap threshold (128 KiB or more).
+    // it by the pad. Each block is below any mmap threshold (128 KiB or more) and holds the
+    // address of the one taken before it, so however much the heap has free already (a test
+    // process, a library's start-up), taking them needs no memory of its own.
+    constexpr std::size_t block_size = std::size_t{64} << 10;
+    constexpr std::size_t most_blocks = 16384;  // 1 GiB: a heap that has more free is not fresh
     const auto old_end = reinterpret_cast<std::uintptr_t>(::sbrk(0));
-    std::array<void*, 256> blocks{};
-    std::size_t taken = 0;
-    while (taken < blocks.size() && reinterpret_cast<std::uintptr_t>(::sbrk(0)) == old_end) {
-        blocks[taken] = std::malloc(std::size_t{64} << 10);
-        if (blocks[taken] == nullptr) break;
-        ++taken;
+    void* newest = nullptr;
+    for (std::size_t taken = 0;
+         taken < most_blocks && reinterpret_cast<std::uintptr_t>(::sbrk(0)) == old_end; ++taken) {
+        void* block = std::malloc(block_size);
+        if (block == nullptr) break;
+        *static_cast<void**>(block) = newest;
+        newest = block;
     }
     const auto new_end = reinterpret_cast<std::uintptr_t>(::sbrk(0));
-    for (std::size_t i = 0; i < taken; ++i)
-        std::free(blocks[i]);
+    while (newest != nullptr) {
+        void* older = *static_cast<void**>(newest);
+        std::free(newest);
+        newest = older;
+    }
     const std::uintptr_t first = (old_end + huge_page - 1) & ~(huge_page - 1);
     const std::uintptr_t last = new_end & ~(huge_page - 1);
     return last > first &&

@@ -163,49 +163,59 @@ std::variant<std::string_view, Problem> read_nginx_variable(const Unquoted& sour
     return body.substr(start + 1, end - start - 1);
 }
 
-std::optional<Problem> compile_nginx(const Unquoted& source, Builder& builder) {
-    std::string_view body = source.body;
+// Both syntaxes are literal text with fields that start at a sigil ('$' or '%'): the text
+// between fields goes to the builder as literals, and compile_field(start, pos) compiles the
+// field at body[start] and moves pos past it.
+template <class CompileField>
+std::optional<Problem> compile_fields(std::string_view body, char sigil, Builder& builder,
+                                      CompileField compile_field) {
     std::size_t pos = 0;
     while (pos < body.size()) {
-        std::size_t dollar = body.find('$', pos);
-        builder.literal(body.substr(pos, dollar - pos));
-        if (dollar == std::string_view::npos) break;
-        pos = dollar;
-        auto read = read_nginx_variable(source, pos);
-        if (auto* problem = std::get_if<Problem>(&read)) return *problem;
-        std::string lowered(std::get<std::string_view>(read));
-        std::transform(lowered.begin(), lowered.end(), lowered.begin(), lower);
-
-        std::optional<Problem> problem;
-        if (lowered == "is_args" && pos < body.size() && body[pos] == '$') {
-            // $is_args$args writes "?a=b" or nothing, so it is one query field.
-            std::size_t next = pos;
-            auto args = read_nginx_variable(source, next);
-            auto* args_name = std::get_if<std::string_view>(&args);
-            if (args_name && iequals(*args_name, "args")) {
-                if (auto p = builder.field(FieldKind::query, dollar, next, true)) return p;
-                pos = next;
-                continue;
-            }
-        }
-        if (lowered == "time_local") {
-            problem = builder.time(TimeSyntax::clf, {}, dollar, pos);
-        } else if (lowered == "time_iso8601") {
-            problem = builder.time(TimeSyntax::iso8601, {}, dollar, pos);
-        } else if (lowered == "msec") {
-            problem = builder.time(TimeSyntax::msec, {}, dollar, pos);
-        } else if (lowered == "body_bytes_sent" || lowered == "bytes_sent") {
-            problem = builder.bytes(0, dollar, pos);
-        } else {
-            FieldKind kind = FieldKind::opaque;
-            for (const NginxVariable& variable : nginx_variables) {
-                if (variable.name == lowered) kind = variable.kind;
-            }
-            problem = builder.field(kind, dollar, pos);
-        }
-        if (problem) return problem;
+        std::size_t start = body.find(sigil, pos);
+        builder.literal(body.substr(pos, start - pos));
+        if (start == std::string_view::npos) break;
+        pos = start;
+        if (auto problem = compile_field(start, pos)) return problem;
     }
     return std::nullopt;
+}
+
+// One nginx variable starting at body[dollar] == '$'.
+std::optional<Problem> compile_nginx_variable(const Unquoted& source, std::size_t dollar,
+                                              std::size_t& pos, Builder& builder) {
+    std::string_view body = source.body;
+    auto read = read_nginx_variable(source, pos);
+    if (auto* problem = std::get_if<Problem>(&read)) return *problem;
+    std::string lowered(std::get<std::string_view>(read));
+    std::transform(lowered.begin(), lowered.end(), lowered.begin(), lower);
+
+    if (lowered == "is_args" && pos < body.size() && body[pos] == '$') {
+        // $is_args$args writes "?a=b" or nothing, so it is one query field.
+        std::size_t next = pos;
+        auto args = read_nginx_variable(source, next);
+        auto* args_name = std::get_if<std::string_view>(&args);
+        if (args_name && iequals(*args_name, "args")) {
+            pos = next;
+            return builder.field(FieldKind::query, dollar, next, true);
+        }
+    }
+    if (lowered == "time_local") return builder.time(TimeSyntax::clf, {}, dollar, pos);
+    if (lowered == "time_iso8601") return builder.time(TimeSyntax::iso8601, {}, dollar, pos);
+    if (lowered == "msec") return builder.time(TimeSyntax::msec, {}, dollar, pos);
+    if (lowered == "body_bytes_sent" || lowered == "bytes_sent") {
+        return builder.bytes(0, dollar, pos);
+    }
+    FieldKind kind = FieldKind::opaque;
+    for (const NginxVariable& variable : nginx_variables) {
+        if (variable.name == lowered) kind = variable.kind;
+    }
+    return builder.field(kind, dollar, pos);
+}
+
+std::optional<Problem> compile_nginx(const Unquoted& source, Builder& builder) {
+    return compile_fields(source.body, '$', builder, [&](std::size_t start, std::size_t& pos) {
+        return compile_nginx_variable(source, start, pos, builder);
+    });
 }
 
 // One Apache directive starting at body[start] == '%' (not "%%").
@@ -333,19 +343,14 @@ std::optional<Problem> compile_apache_directive(const Unquoted& source, std::siz
 
 std::optional<Problem> compile_apache(const Unquoted& source, Builder& builder) {
     std::string_view body = source.body;
-    std::size_t pos = 0;
-    while (pos < body.size()) {
-        std::size_t percent = body.find('%', pos);
-        builder.literal(body.substr(pos, percent - pos));
-        if (percent == std::string_view::npos) break;
-        if (percent + 1 < body.size() && body[percent + 1] == '%') {
+    return compile_fields(body, '%', builder, [&](std::size_t start, std::size_t& pos) {
+        if (start + 1 < body.size() && body[start + 1] == '%') {
             builder.literal("%");
-            pos = percent + 2;
-            continue;
+            pos = start + 2;
+            return std::optional<Problem>();
         }
-        if (auto problem = compile_apache_directive(source, percent, pos, builder)) return problem;
-    }
-    return std::nullopt;
+        return compile_apache_directive(source, start, pos, builder);
+    });
 }
 
 // Which syntax a bare string is in: whichever kind of field appears first.
