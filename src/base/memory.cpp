@@ -24,6 +24,9 @@ bool back_heap_with_huge_pages() {
     // block from the heap's free top whenever it fits, before it would map one of its own, so
     // the large arrays (the database, the tables' slots) land in the pad as well.
     if (::mallopt(M_TOP_PAD, static_cast<int>(reserve)) == 0) return false;
+    // Blocks freed back into the heap's top must not hand the advised pages back to the kernel
+    // in the middle of a run: the heap would grow again into pages without the advice.
+    if (::mallopt(M_TRIM_THRESHOLD, static_cast<int>(2 * reserve)) == 0) return false;
     // Free blocks inside the heap serve the first requests; the first one it cannot serve grows
     // it by the pad. Each block is below any mmap threshold (128 KiB or more) and holds the
     // address of the one taken before it, so however much the heap has free already (a test
@@ -40,15 +43,17 @@ bool back_heap_with_huge_pages() {
         newest = block;
     }
     const auto new_end = reinterpret_cast<std::uintptr_t>(::sbrk(0));
+    // Advised while the blocks still hold the range mapped; freeing them may trim the heap.
+    const std::uintptr_t first = (old_end + huge_page - 1) & ~(huge_page - 1);
+    const std::uintptr_t last = new_end & ~(huge_page - 1);
+    const bool advised =
+        last > first && ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE) == 0;
     while (newest != nullptr) {
         void* older = *static_cast<void**>(newest);
         std::free(newest);
         newest = older;
     }
-    const std::uintptr_t first = (old_end + huge_page - 1) & ~(huge_page - 1);
-    const std::uintptr_t last = new_end & ~(huge_page - 1);
-    return last > first &&
-           ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE) == 0;
+    return advised;
 #endif
 }
 
