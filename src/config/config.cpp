@@ -247,7 +247,12 @@ std::string find_patterns_dir(const std::string& option) {
             }
         }
     }
-    return "/usr/share/logsift/patterns";
+    // A build tree outside the source tree, or a binary copied elsewhere, still finds the
+    // patterns it was built with; the install prefix's come first once installed.
+    for (const char* candidate : {LOGSIFT_INSTALL_PATTERNS_DIR, LOGSIFT_SOURCE_PATTERNS_DIR}) {
+        if (fs::exists(fs::path(candidate) / "formats", error)) return candidate;
+    }
+    return LOGSIFT_INSTALL_PATTERNS_DIR;
 }
 
 std::variant<ReduceConfig, ConfigError> build_reduce_config(const ReduceCliOptions& options) {

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "harness.hpp"
+#include "skip.hpp"
 
 using namespace e2e;
 
@@ -103,7 +104,7 @@ TEST_CASE("docs: the option scan finds what the help lists") {
 
 TEST_CASE("docs: mandoc -Tlint finds nothing to warn about in the man page") {
     if (!have_program("mandoc")) {
-        MESSAGE("mandoc is not installed (scripts/setup installs it): lint skipped");
+        logsift_test::skip("mandoc is not installed (scripts/setup --tests installs it)");
         return;
     }
     Result lint = shell("mandoc -Tlint -W warning " + sh_quote(man_page.string()) + " 2>&1");
@@ -161,7 +162,9 @@ TEST_CASE("docs: the example scripts parse, and bash completion offers commands 
 
     const std::string framework = "/usr/share/bash-completion/bash_completion";
     if (!fs::exists(framework)) {
-        MESSAGE("bash-completion is not installed: completion not exercised");
+        logsift_test::skip(
+            "bash-completion is not installed (scripts/setup --tests installs it): "
+            "completion not exercised");
         return;
     }
     const std::string bin_dir = fs::path(LOGSIFT_BINARY).parent_path().string();

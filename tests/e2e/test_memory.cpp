@@ -46,7 +46,8 @@ class ScopedEnv {
 
 }  // namespace
 
-TEST_CASE("memory: rows that go to a temporary file print what rows kept in memory print") {
+TEST_CASE("memory: rows that go to a temporary file print what rows kept in memory print" *
+          doctest::test_suite("slow")) {
     TempDir dir;
     TempDir tmp;
     ScopedEnv tmpdir("TMPDIR", tmp.path().string());

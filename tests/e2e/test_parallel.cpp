@@ -49,7 +49,8 @@ int check_same(const std::vector<std::string>& args, const std::string& input_pa
 
 }  // namespace
 
-TEST_CASE("parallel: reduce and summaries match --threads 1 on every real log") {
+TEST_CASE("parallel: reduce and summaries match --threads 1 on every real log" *
+          doctest::test_suite("slow")) {
     std::size_t logs = 0, detected = 0;
     for (const auto& entry : fs::directory_iterator(data("real"))) {
         if (entry.path().extension() != ".log") continue;

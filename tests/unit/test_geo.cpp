@@ -3,6 +3,8 @@
 // threads, and (skipped unless asked for with --no-skip) a measure of lookups per second.
 #include <doctest/doctest.h>
 
+#include "skip.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -102,8 +104,9 @@ std::vector<Expected> expected_from_json() {
 
 TEST_CASE("country from Debian's geoip-database") {
     if (!have_debian_database()) {
-        MESSAGE("skipped: " << debian_dir << " has no GeoIP.dat/GeoIPv6.dat (scripts/setup "
-                            << "installs geoip-database)");
+        logsift_test::skip(debian_dir +
+                           " has no GeoIP.dat/GeoIPv6.dat (scripts/setup installs "
+                           "geoip-database)");
         return;
     }
     for (CountryCache cache : {CountryCache::on, CountryCache::off}) {
