@@ -34,10 +34,15 @@ std::string preset_names(const std::vector<Preset>& presets) {
     return names;
 }
 
-std::variant<std::vector<Preset>, ConfigError> load_formats(const std::string& patterns_option) {
+// A pattern file's problem keeps its file and line, for report() to name.
+Error file_error(const FileError& error) {
+    return usage_error(error.file, error.reason, error.line);
+}
+
+Expected<std::vector<Preset>> load_formats(const std::string& patterns_option) {
     std::string path = find_patterns_dir(patterns_option) + "/formats";
     auto loaded = load_presets(path);
-    if (auto* error = std::get_if<PresetError>(&loaded)) return ConfigError{error->message()};
+    if (auto* error = std::get_if<PresetError>(&loaded)) return file_error(*error);
     return std::get<std::vector<Preset>>(std::move(loaded));
 }
 
@@ -51,19 +56,10 @@ std::optional<double> parse_max_bad(std::string text) {
     return percent / 100.0;
 }
 
-std::optional<TimeResolution> parse_resolution(const std::string& text) {
-    if (text == "second") return TimeResolution::second;
-    if (text == "minute") return TimeResolution::minute;
-    if (text == "hour") return TimeResolution::hour;
-    if (text == "day") return TimeResolution::day;
-    return std::nullopt;
-}
-
-std::variant<std::shared_ptr<const AgentParser>, ConfigError> load_agents(
-    const InputOptions& options) {
+Expected<std::shared_ptr<const AgentParser>> load_agents(const InputOptions& options) {
     std::string extra = find_patterns_dir(options.patterns_dir) + "/agents.yaml";
     auto loaded = AgentParser::load(find_ua_regexes(options.ua_regexes), extra);
-    if (auto* error = std::get_if<AgentRulesError>(&loaded)) return ConfigError{error->message()};
+    if (auto* error = std::get_if<AgentRulesError>(&loaded)) return file_error(*error);
     std::shared_ptr<const AgentParser> parser = std::move(std::get<0>(loaded));
     if (options.verbose) {
         for (const std::string& skipped : parser->skipped_patterns()) {
@@ -75,20 +71,17 @@ std::variant<std::shared_ptr<const AgentParser>, ConfigError> load_agents(
 
 // patterns/resources is optional: a patterns directory made before it existed asks for no
 // templates. A file that is there must be right.
-std::optional<ConfigError> load_resource_templates(const InputOptions& options,
-                                                   ReduceOptions& reduce) {
+Expected<void> load_resource_templates(const InputOptions& options, ReduceOptions& reduce) {
     std::string path = find_patterns_dir(options.patterns_dir) + "/resources";
     std::error_code error;
-    if (!fs::exists(path, error)) return std::nullopt;
+    if (!fs::exists(path, error)) return {};
     auto loaded = ResourceTemplates::load(path);
-    if (auto* problem = std::get_if<ResourceTemplatesError>(&loaded)) {
-        return ConfigError{problem->message()};
-    }
+    if (auto* problem = std::get_if<ResourceTemplatesError>(&loaded)) return file_error(*problem);
     reduce.resource_templates = std::get<0>(std::move(loaded));
-    return std::nullopt;
+    return {};
 }
 
-std::optional<ConfigError> build_filters(const InputOptions& options, InputConfig& config) {
+Expected<void> build_filters(const InputOptions& options, InputConfig& config) {
     RecordFilter::Spec spec;
     spec.statuses = options.statuses;
     spec.methods = options.methods;
@@ -96,11 +89,11 @@ std::optional<ConfigError> build_filters(const InputOptions& options, InputConfi
     spec.agent_classes = options.agent_classes;
     spec.vhosts = options.vhosts;
     auto filter = RecordFilter::build(spec);
-    if (auto* error = std::get_if<std::string>(&filter)) return ConfigError{*error};
+    if (auto* error = std::get_if<std::string>(&filter)) return usage_error({}, *error);
     config.filter = std::get<RecordFilter>(std::move(filter));
     for (const std::string& text : options.clients) {
         std::optional<Cidr> cidr = parse_cidr(text);
-        if (!cidr) return ConfigError{"--client '" + text + "' is not an address or CIDR"};
+        if (!cidr) return usage_error({}, "--client '" + text + "' is not an address or CIDR");
         config.reduce.client_filter.push_back(*cidr);
     }
     const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
@@ -109,35 +102,35 @@ std::optional<ConfigError> build_filters(const InputOptions& options, InputConfi
         if (text->empty()) continue;
         std::string reason;
         *bound = parse_time_bound(*text, now, reason);
-        if (!*bound) return ConfigError{std::string(name) + ": '" + *text + "': " + reason};
+        if (!*bound) return usage_error({}, std::string(name) + ": '" + *text + "': " + reason);
         if ((*bound)->kind == TimeBound::Kind::instant) {
             (name == std::string_view("--since") ? config.filter.since : config.filter.until) =
                 (*bound)->seconds;
         }
     }
-    return std::nullopt;
+    return {};
 }
 
 // A database named with --geoip must open; the default one may be missing, which costs the
 // country column only, with one warning saying how to get it.
-std::optional<ConfigError> load_countries(const InputOptions& options, InputConfig& config) {
-    if (options.no_geoip) return std::nullopt;
+Expected<void> load_countries(const InputOptions& options, InputConfig& config) {
+    if (options.no_geoip) return {};
     std::string error;
     std::unique_ptr<CountryLookup> lookup = CountryLookup::open(options.geoip, error);
     if (!lookup) {
-        if (!options.geoip.empty()) return ConfigError{"--geoip: " + error};
+        if (!options.geoip.empty()) return usage_error({}, "--geoip: " + error);
         if (!options.quiet)
             print_warning(error + " (countries stay empty; --no-geoip silences this)");
-        return std::nullopt;
+        return {};
     }
     if (options.verbose) print_note("countries from " + lookup->description());
     config.countries = std::move(lookup);
     config.reduce.countries = config.countries.get();
-    return std::nullopt;
+    return {};
 }
 
-std::variant<InputConfig, ConfigError> build_input_config(const InputOptions& options,
-                                                          bool needs_agents, bool needs_countries) {
+Expected<InputConfig> build_input_config(const InputOptions& options, bool needs_agents,
+                                         bool needs_countries) {
     InputConfig config;
     config.inputs = options.inputs.empty() ? std::vector<std::string>{"-"} : options.inputs;
     config.max_line = options.max_line;
@@ -151,10 +144,12 @@ std::variant<InputConfig, ConfigError> build_input_config(const InputOptions& op
                         std::none_of(config.inputs.begin(), config.inputs.end(), is_live_input)));
     config.threads =
         options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-    if (config.threads > 256) return ConfigError{"--threads must be between 1 and 256"};
-    if (options.max_line < 64) return ConfigError{"--max-line must be at least 64 bytes"};
-    if (options.ipv4_prefix > 32) return ConfigError{"--ipv4-prefix must be between 0 and 32"};
-    if (options.ipv6_prefix > 128) return ConfigError{"--ipv6-prefix must be between 0 and 128"};
+    if (config.threads > 256) return usage_error({}, "--threads must be between 1 and 256");
+    if (options.max_line < 64) return usage_error({}, "--max-line must be at least 64 bytes");
+    if (options.ipv4_prefix > 32) return usage_error({}, "--ipv4-prefix must be between 0 and 32");
+    if (options.ipv6_prefix > 128) {
+        return usage_error({}, "--ipv6-prefix must be between 0 and 128");
+    }
 
     ReduceOptions& reduce = config.reduce;
     reduce.ipv4_prefix = options.ipv4_prefix;
@@ -162,59 +157,55 @@ std::variant<InputConfig, ConfigError> build_input_config(const InputOptions& op
     reduce.utc = options.utc;
     reduce.keep_query = options.keep_query;
     reduce.keep_path_tokens = options.keep_path_tokens;
-    if (auto error = load_resource_templates(options, reduce)) return *error;
-    auto resolution = parse_resolution(options.time_resolution);
-    if (!resolution) {
-        return ConfigError{"--time-resolution must be second, minute, hour or day, not '" +
-                           options.time_resolution + "'"};
+    if (auto loaded = load_resource_templates(options, reduce); !loaded) {
+        return std::move(loaded).error();
     }
-    reduce.resolution = *resolution;
-    if (options.client_ip == "remote") {
-        reduce.client_source = ClientSource::remote;
-    } else if (options.client_ip == "forwarded") {
-        reduce.client_source = ClientSource::forwarded;
-    } else {
-        return ConfigError{"--client-ip must be remote or forwarded, not '" + options.client_ip +
-                           "'"};
-    }
+    reduce.resolution = options.time_resolution;
+    reduce.client_source = options.client_ip;
     for (const std::string& text : options.trusted_proxies) {
         std::optional<Cidr> cidr = parse_cidr(text);
-        if (!cidr) return ConfigError{"--trusted-proxy '" + text + "' is not an address or CIDR"};
+        if (!cidr) {
+            return usage_error({}, "--trusted-proxy '" + text + "' is not an address or CIDR");
+        }
         reduce.trusted_proxies.push_back(*cidr);
     }
-    for (const std::string& text : split_commas(options.site_hosts)) {
+    for (const std::string& text : options.site_hosts) {
         std::optional<std::string> name = normalize_host_name(text);
-        if (!name) return ConfigError{"--site-host '" + text + "' is not a host name"};
+        if (!name) return usage_error({}, "--site-host '" + text + "' is not a host name");
         reduce.site_hosts.push_back(*name);
     }
     auto max_bad = parse_max_bad(options.max_bad);
     if (!max_bad) {
-        return ConfigError{"--max-bad must be a percentage from 0 to 100, like 1% or 0.5, not '" +
-                           options.max_bad + "'"};
+        return usage_error({},
+                           "--max-bad must be a percentage from 0 to 100, like 1% or 0.5, "
+                           "not '" +
+                               options.max_bad + "'");
     }
     config.max_bad_fraction = *max_bad;
-    if (auto error = build_filters(options, config)) return *error;
+    if (auto built = build_filters(options, config); !built) return std::move(built).error();
     if (needs_agents || config.filter.needs_agent()) {
         auto agents = load_agents(options);
-        if (auto* error = std::get_if<ConfigError>(&agents)) return *error;
-        config.agents = std::get<std::shared_ptr<const AgentParser>>(std::move(agents));
+        if (!agents) return std::move(agents).error();
+        config.agents = std::move(*agents);
     }
     if (needs_countries) {
-        if (auto error = load_countries(options, config)) return *error;
+        if (auto loaded = load_countries(options, config); !loaded) {
+            return std::move(loaded).error();
+        }
     }
 
     if (looks_like_format_string(options.format)) {
         auto compiled = LogFormat::compile(options.format);
         if (auto* error = std::get_if<FormatError>(&compiled)) {
-            return ConfigError{"--format: " + error->render()};
+            return usage_error({}, "--format: " + error->render());
         }
         config.format = std::get<LogFormat>(std::move(compiled));
         config.format_label = "custom";
         return config;
     }
     auto presets = load_formats(options.patterns_dir);
-    if (auto* error = std::get_if<ConfigError>(&presets)) return *error;
-    config.presets = std::get<std::vector<Preset>>(std::move(presets));
+    if (!presets) return std::move(presets).error();
+    config.presets = std::move(*presets);
     if (options.format == "auto") {
         config.format_label = "auto";
         return config;
@@ -226,9 +217,10 @@ std::variant<InputConfig, ConfigError> build_input_config(const InputOptions& op
             return config;
         }
     }
-    return ConfigError{"--format: no preset named '" + options.format +
-                       "' (presets: " + preset_names(config.presets) +
-                       "); a format string needs $variables (nginx) or %directives (Apache)"};
+    return usage_error({}, "--format: no preset named '" + options.format +
+                               "' (presets: " + preset_names(config.presets) +
+                               "); a format string needs $variables (nginx) or %directives "
+                               "(Apache)");
 }
 
 }  // namespace
@@ -255,42 +247,27 @@ std::string find_patterns_dir(const std::string& option) {
     return LOGSIFT_INSTALL_PATTERNS_DIR;
 }
 
-std::variant<ReduceConfig, ConfigError> build_reduce_config(const ReduceCliOptions& options) {
+Expected<ReduceConfig> build_reduce_config(const ReduceCliOptions& options) {
     ReduceConfig config;
     if (options.in_place) {
         if (!options.output.empty()) {
-            return ConfigError{"--in-place replaces each input with its records: it takes no -o"};
+            return usage_error({},
+                               "--in-place replaces each input with its records: it takes no -o");
         }
-        if (options.input.inputs.empty()) return ConfigError{"--in-place needs at least one file"};
+        if (options.input.inputs.empty()) {
+            return usage_error({}, "--in-place needs at least one file");
+        }
         for (const std::string& input : options.input.inputs) {
-            if (input == "-") return ConfigError{"--in-place cannot replace standard input (-)"};
+            if (input == "-")
+                return usage_error({}, "--in-place cannot replace standard input (-)");
         }
         config.in_place = true;
     }
     // Columns decide whether user agents are parsed at all: it is the costliest step.
-    std::vector<Column> columns;
-    if (options.fields.empty()) {
+    std::vector<Column> columns = options.fields;
+    if (columns.empty()) {
         for (std::size_t i = 0; i < column_count; ++i)
             columns.push_back(Column(i));
-    } else {
-        std::string_view rest = options.fields;
-        while (true) {
-            std::size_t comma = rest.find(',');
-            std::string_view name = rest.substr(0, comma);
-            std::optional<Column> column = column_from_name(name);
-            if (!column) {
-                std::string known;
-                for (std::size_t i = 0; i < column_count; ++i) {
-                    if (i > 0) known += ' ';
-                    known += column_name(Column(i));
-                }
-                return ConfigError{"--fields: unknown field '" + std::string(name) +
-                                   "' (fields: " + known + ")"};
-            }
-            columns.push_back(*column);
-            if (comma == std::string_view::npos) break;
-            rest.remove_prefix(comma + 1);
-        }
     }
     bool needs_agents = std::any_of(columns.begin(), columns.end(), [](Column column) {
         return column == Column::agent || column == Column::agent_version ||
@@ -301,60 +278,42 @@ std::variant<ReduceConfig, ConfigError> build_reduce_config(const ReduceCliOptio
     config.columns = std::move(columns);
 
     auto input = build_input_config(options.input, needs_agents, needs_countries);
-    if (auto* error = std::get_if<ConfigError>(&input)) return *error;
-    config.input = std::get<InputConfig>(std::move(input));
-
-    if (options.output_format == "tsv") {
-        config.output_format = RecordFormat::tsv;
-    } else if (options.output_format == "csv") {
-        config.output_format = RecordFormat::csv;
-    } else if (options.output_format == "jsonl") {
-        config.output_format = RecordFormat::jsonl;
-    } else {
-        return ConfigError{"--output-format must be tsv, csv or jsonl, not '" +
-                           options.output_format + "'"};
-    }
+    if (!input) return std::move(input).error();
+    config.input = std::move(*input);
+    config.output_format = options.output_format;
     config.header = options.header;
     config.output_path = options.output == "-" ? std::string{} : options.output;
     return config;
 }
 
-std::variant<FormatsConfig, ConfigError> build_formats_config(const FormatsCliOptions& options) {
+Expected<FormatsConfig> build_formats_config(const FormatsCliOptions& options) {
     FormatsConfig config;
     auto presets = load_formats(options.patterns_dir);
-    if (auto* error = std::get_if<ConfigError>(&presets)) return *error;
-    config.presets = std::get<std::vector<Preset>>(std::move(presets));
+    if (!presets) return std::move(presets).error();
+    config.presets = std::move(*presets);
     config.detect_path = options.detect;
     config.verbose = options.verbose;
     return config;
 }
 
-std::variant<AggregateConfig, ConfigError> build_aggregate_config(
-    const AggregateCliOptions& options) {
+Expected<AggregateConfig> build_aggregate_config(const AggregateCliOptions& options) {
     AggregateConfig config;
     config.report = options.report;
     config.from = options.from;
     if (!options.from.empty()) {
         if (!options.input.inputs.empty()) {
-            return ConfigError{"--from reads summaries instead of logs: give one or the other"};
-        }
-        if (!options.shaping_given.empty()) {
-            return ConfigError{options.shaping_given.front() +
-                               " shapes a summary when it is made from logs; it does not apply "
-                               "to --from"};
+            return usage_error({}, "--from reads summaries instead of logs: give one or the other");
         }
     } else {
         auto input = build_input_config(options.input, true, true);
-        if (auto* error = std::get_if<ConfigError>(&input)) return *error;
-        config.input = std::get<InputConfig>(std::move(input));
+        if (!input) return std::move(input).error();
+        config.input = std::move(*input);
 
         std::string rules_path = options.downloads_rules.empty()
                                      ? find_patterns_dir(options.input.patterns_dir) + "/downloads"
                                      : options.downloads_rules;
         auto rules = DownloadRules::load(rules_path);
-        if (auto* error = std::get_if<DownloadRulesError>(&rules)) {
-            return ConfigError{error->message()};
-        }
+        if (auto* error = std::get_if<DownloadRulesError>(&rules)) return file_error(*error);
         config.rules = std::get<std::unique_ptr<DownloadRules>>(std::move(rules));
     }
 
@@ -364,67 +323,25 @@ std::variant<AggregateConfig, ConfigError> build_aggregate_config(
     settings.time_resolution = config.input.reduce.resolution;
     settings.utc = options.input.utc;
     settings.include_bots = options.include_bots;
-    std::optional<Period> period = parse_period(options.period);
-    if (!period) {
-        return ConfigError{"--period must be day, week, month or all, not '" + options.period +
-                           "'"};
-    }
-    settings.period = *period;
+    settings.period = options.period;
     config.site_hosts = config.input.reduce.site_hosts;
 
     ReportOptions& report = config.report_options;
-    if (options.by == "resource") {
-        report.by = DownloadGrouping::resource;
-    } else if (options.by == "product") {
-        report.by = DownloadGrouping::product;
-    } else if (options.by == "version") {
-        report.by = DownloadGrouping::version;
-    } else {
-        return ConfigError{"--by must be resource, product or version, not '" + options.by + "'"};
-    }
-    for (const std::string& list : options.dimensions) {
-        std::size_t start = 0;
-        while (start <= list.size()) {
-            std::size_t comma = std::min(list.find(',', start), list.size());
-            std::string name = list.substr(start, comma - start);
-            start = comma + 1;
-            if (name.empty()) continue;
-            std::optional<Dimension> dimension = dimension_from_name(name);
-            if (!dimension) {
-                std::string known;
-                for (std::size_t i = 0; i < dimension_count; ++i) {
-                    if (i > 0) known += ' ';
-                    known += dimension_name(Dimension(i));
-                }
-                return ConfigError{"--dimension: unknown dimension '" + name +
-                                   "' (dimensions: " + known + ")"};
-            }
-            report.dimensions.push_back(*dimension);
-        }
-    }
+    report.by = options.by;
+    report.dimensions = options.dimensions;
     report.top = options.top;
     report.min_clients = options.min_clients;
     config.rows_in_memory = options.rows_in_memory == 0 ? SIZE_MAX : options.rows_in_memory;
     report.rows_in_memory = config.rows_in_memory;
     report.header = options.header;
 
-    std::string format = options.output_format;
-    if (format.empty()) {
-        bool terminal = options.output.empty() && ::isatty(STDOUT_FILENO);
-        format = terminal ? "table" : "tsv";
-    }
-    if (format == "table") {
-        report.format = ReportFormat::table;
-    } else if (format == "tsv") {
-        report.format = ReportFormat::tsv;
-    } else if (format == "csv") {
-        report.format = ReportFormat::csv;
-    } else if (format == "json") {
-        report.format = ReportFormat::json;
-        config.json_summary = options.report == Report::summary;
+    if (options.output_format_given) {
+        report.format = options.output_format;
     } else {
-        return ConfigError{"--output-format must be table, tsv, csv or json, not '" + format + "'"};
+        bool terminal = options.output.empty() && ::isatty(STDOUT_FILENO);
+        report.format = terminal ? ReportFormat::table : ReportFormat::tsv;
     }
+    config.json_summary = report.format == ReportFormat::json && options.report == Report::summary;
     config.output_path = options.output == "-" ? std::string{} : options.output;
     return config;
 }

@@ -26,35 +26,21 @@ std::optional<StatusRange> parse_status(std::string_view text) {
 
 }  // namespace
 
-std::vector<std::string> split_commas(const std::vector<std::string>& values) {
-    std::vector<std::string> items;
-    for (const std::string& value : values) {
-        std::size_t start = 0;
-        while (start <= value.size()) {
-            std::size_t comma = value.find(',', start);
-            if (comma == std::string::npos) comma = value.size();
-            if (comma > start) items.push_back(value.substr(start, comma - start));
-            start = comma + 1;
-        }
-    }
-    return items;
-}
-
 std::variant<RecordFilter, std::string> RecordFilter::build(const Spec& spec) {
     RecordFilter filter;
-    for (const std::string& text : split_commas(spec.statuses)) {
+    for (const std::string& text : spec.statuses) {
         std::optional<StatusRange> range = parse_status(text);
         if (!range) return "--status: '" + text + "' is not a status (404) or a class (4xx)";
         filter.statuses_.push_back(*range);
     }
-    filter.methods_ = split_commas(spec.methods);
-    for (const std::string& text : split_commas(spec.agent_classes)) {
+    filter.methods_ = spec.methods;
+    for (const std::string& text : spec.agent_classes) {
         if (text != "bot" && text != "tool" && text != "browser" && text != "other") {
             return "--agent-class: '" + text + "' is not bot, tool, browser or other";
         }
         filter.agent_classes_.push_back(text);
     }
-    filter.vhosts_ = split_commas(spec.vhosts);
+    filter.vhosts_ = spec.vhosts;
     if (!spec.path.empty()) {
         RE2::Options options;
         options.set_log_errors(false);

@@ -1,5 +1,6 @@
 // Config: the plain option structs CLI11 binds to, and the one function per subcommand that
 // validates them and builds the immutable objects a run needs. Nothing later reads raw options.
+// Names of enumerations are turned into values by the command line (src/cli/options.cpp).
 #pragma once
 
 #include <cstddef>
@@ -7,12 +8,14 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "logsift/aggregate/downloads.hpp"
 #include "logsift/aggregate/summary.hpp"
+#include "logsift/base/error.hpp"
 #include "logsift/base/period.hpp"
+#include "logsift/base/record.hpp"
+#include "logsift/base/timestamp.hpp"
 #include "logsift/format/format.hpp"
 #include "logsift/input/input.hpp"
 #include "logsift/output/output.hpp"
@@ -32,11 +35,11 @@ struct InputOptions {
     std::size_t max_line = LineReader::default_max_line;
     unsigned ipv4_prefix = 24;
     unsigned ipv6_prefix = 48;
-    std::string time_resolution = "hour";
+    TimeResolution time_resolution = TimeResolution::hour;
     bool utc = false;
     bool keep_query = false;
     bool keep_path_tokens = false;
-    std::string client_ip = "remote";
+    ClientSource client_ip = ClientSource::remote;
     std::vector<std::string> trusted_proxies;
     std::vector<std::string> site_hosts;
     std::string max_bad = "1%";
@@ -62,8 +65,8 @@ struct InputOptions {
 
 struct ReduceCliOptions {
     InputOptions input;
-    std::string output_format = "tsv";
-    std::string fields;
+    RecordFormat output_format = RecordFormat::tsv;
+    std::vector<Column> fields;  // empty: every column
     bool header = false;
     std::string output;
     bool in_place = false;
@@ -76,19 +79,17 @@ struct AggregateCliOptions {
     InputOptions input;
     std::vector<std::string> from;  // summaries to read instead of logs
     std::string downloads_rules;
-    std::string by = "resource";
-    std::string period = "day";
+    DownloadGrouping by = DownloadGrouping::resource;
+    Period period = Period::day;
     bool include_bots = false;
-    std::vector<std::string> dimensions;
+    std::vector<Dimension> dimensions;  // empty: every dimension
     std::size_t top = 0;
     std::uint64_t min_clients = 0;
     std::size_t rows_in_memory = std::size_t{1} << 15;
-    std::string output_format;  // empty: table on a terminal, else tsv
+    ReportFormat output_format = ReportFormat::tsv;
+    bool output_format_given = false;  // else: table on a terminal, tsv otherwise
     bool header = false;
     std::string output;
-    // Options that shape a summary as it is made, given on the command line (they cannot
-    // apply to --from).
-    std::vector<std::string> shaping_given;
 };
 
 struct MergeCliOptions {
@@ -158,15 +159,11 @@ struct FormatsConfig {
     bool verbose = false;
 };
 
-// A configuration error: the message, possibly several lines (a format error with its caret).
-struct ConfigError {
-    std::string message;
-};
-
-std::variant<ReduceConfig, ConfigError> build_reduce_config(const ReduceCliOptions& options);
-std::variant<FormatsConfig, ConfigError> build_formats_config(const FormatsCliOptions& options);
-std::variant<AggregateConfig, ConfigError> build_aggregate_config(
-    const AggregateCliOptions& options);
+// Each fails with a usage error (Fault::usage, status 2) that names the option, or the file and
+// line of a pattern file at fault; a format error's reason holds its caret line.
+Expected<ReduceConfig> build_reduce_config(const ReduceCliOptions& options);
+Expected<FormatsConfig> build_formats_config(const FormatsCliOptions& options);
+Expected<AggregateConfig> build_aggregate_config(const AggregateCliOptions& options);
 MergeConfig build_merge_config(const MergeCliOptions& options);
 
 // Where patterns/ is: the option, else $LOGSIFT_PATTERNS_DIR, else next to the executable

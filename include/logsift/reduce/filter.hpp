@@ -17,9 +17,6 @@
 
 namespace logsift {
 
-// Options take both repeated flags and comma-separated lists: --status 404,5xx.
-std::vector<std::string> split_commas(const std::vector<std::string>& values);
-
 struct StatusRange {
     std::uint16_t low;
     std::uint16_t high;
