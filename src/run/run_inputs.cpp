@@ -169,6 +169,14 @@ std::unique_ptr<AgentCache> agent_cache(const InputConfig& config) {
     return std::make_unique<AgentCache>(*config.agents);
 }
 
+// A run that cannot start reads nothing; its error decides the fault.
+RunResult refused(const Error& error) {
+    report(error);
+    RunResult result;
+    result.fault = error.fault;
+    return result;
+}
+
 }  // namespace
 
 ExitCode exit_status(const RunResult& result) {
@@ -176,13 +184,9 @@ ExitCode exit_status(const RunResult& result) {
 }
 
 RunResult run_inputs(const InputConfig& config, RunSink& sink) {
-    RunResult result;
     Expected<RecordFilter> window = resolve_window(config);
-    if (!window) {
-        report(window.error());
-        result.fault = window.error().fault;
-        return result;
-    }
+    if (!window) return refused(window.error());
+    RunResult result;
     const RecordFilter& filter = *window;
     Progress progress(config.progress);
     RunState& state = result.totals;
@@ -223,13 +227,9 @@ RunResult run_inputs(const InputConfig& config, RunSink& sink) {
 }
 
 RunResult run_inputs(const InputConfig& config, PerInputSink& sink) {
-    RunResult result;
     Expected<RecordFilter> window = resolve_window(config);
-    if (!window) {
-        report(window.error());
-        result.fault = window.error().fault;
-        return result;
-    }
+    if (!window) return refused(window.error());
+    RunResult result;
     Progress progress(config.progress);
     RunState& state = result.totals;
     std::unique_ptr<AgentCache> agents = agent_cache(config);
