@@ -89,8 +89,8 @@ Expected<void> build_filters(const InputOptions& options, InputConfig& config) {
     spec.agent_classes = options.agent_classes;
     spec.vhosts = options.vhosts;
     auto filter = RecordFilter::build(spec);
-    if (auto* error = std::get_if<std::string>(&filter)) return usage_error({}, *error);
-    config.filter = std::get<RecordFilter>(std::move(filter));
+    if (!filter) return std::move(filter).error();
+    config.filter = std::move(*filter);
     for (const std::string& text : options.clients) {
         std::optional<Cidr> cidr = parse_cidr(text);
         if (!cidr) return usage_error({}, "--client '" + text + "' is not an address or CIDR");

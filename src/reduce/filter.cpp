@@ -26,17 +26,21 @@ std::optional<StatusRange> parse_status(std::string_view text) {
 
 }  // namespace
 
-std::variant<RecordFilter, std::string> RecordFilter::build(const Spec& spec) {
+Expected<RecordFilter> RecordFilter::build(const Spec& spec) {
     RecordFilter filter;
     for (const std::string& text : spec.statuses) {
         std::optional<StatusRange> range = parse_status(text);
-        if (!range) return "--status: '" + text + "' is not a status (404) or a class (4xx)";
+        if (!range) {
+            return usage_error({},
+                               "--status: '" + text + "' is not a status (404) or a class (4xx)");
+        }
         filter.statuses_.push_back(*range);
     }
     filter.methods_ = spec.methods;
     for (const std::string& text : spec.agent_classes) {
         if (text != "bot" && text != "tool" && text != "browser" && text != "other") {
-            return "--agent-class: '" + text + "' is not bot, tool, browser or other";
+            return usage_error({},
+                               "--agent-class: '" + text + "' is not bot, tool, browser or other");
         }
         filter.agent_classes_.push_back(text);
     }
@@ -45,7 +49,7 @@ std::variant<RecordFilter, std::string> RecordFilter::build(const Spec& spec) {
         RE2::Options options;
         options.set_log_errors(false);
         auto path = std::make_shared<RE2>(spec.path, options);
-        if (!path->ok()) return "--path: " + path->error();
+        if (!path->ok()) return usage_error({}, "--path: " + path->error());
         filter.path_ = std::move(path);
     }
     return filter;

@@ -4,7 +4,6 @@
 #include <doctest/doctest.h>
 
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "logsift/reduce/filter.hpp"
@@ -15,16 +14,16 @@ namespace {
 
 RecordFilter built(const RecordFilter::Spec& spec) {
     auto result = RecordFilter::build(spec);
-    const std::string* refused = std::get_if<std::string>(&result);
-    INFO((refused ? *refused : std::string()));
-    REQUIRE(refused == nullptr);
-    return std::get<RecordFilter>(std::move(result));
+    INFO((result ? std::string() : result.error().message()));
+    REQUIRE(result);
+    return std::move(result).value();
 }
 
 std::string refusal(const RecordFilter::Spec& spec) {
     auto result = RecordFilter::build(spec);
-    REQUIRE(std::holds_alternative<std::string>(result));
-    return std::get<std::string>(result);
+    REQUIRE_FALSE(result);
+    CHECK(result.error().fault == Fault::usage);
+    return result.error().reason;
 }
 
 Record record_with_status(std::uint16_t status) {

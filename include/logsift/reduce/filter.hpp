@@ -10,9 +10,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
+#include "logsift/base/error.hpp"
 #include "logsift/base/record.hpp"
 
 namespace logsift {
@@ -34,8 +34,8 @@ class RecordFilter {
         std::vector<std::string> agent_classes;
         std::vector<std::string> vhosts;
     };
-    // Returns an error message naming the option on a bad value.
-    static std::variant<RecordFilter, std::string> build(const Spec& spec);
+    // A bad value is a usage error whose reason names the option.
+    static Expected<RecordFilter> build(const Spec& spec);
 
     // The window, as instants (seconds since the epoch, UTC): since inclusive, until exclusive.
     std::optional<std::int64_t> since;
