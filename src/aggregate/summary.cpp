@@ -35,10 +35,10 @@ std::optional<Dimension> dimension_from_name(std::string_view name) {
     return std::nullopt;
 }
 
-std::optional<std::string> Summary::merge(Summary&& other) {
+Expected<void> Summary::merge(Summary&& other) {
     if (!add_checked(lines_read, other.lines_read) ||
         !add_checked(lines_parsed, other.lines_parsed)) {
-        return "line counts overflow";
+        return input_error({}, "line counts overflow");
     }
     for (auto& [label, theirs] : other.periods) {
         auto [found, inserted] = periods.try_emplace(label, std::move(theirs));
@@ -49,7 +49,7 @@ std::optional<std::string> Summary::merge(Summary&& other) {
             if (added) continue;
             if (!add_checked(mine->requests, row.requests) ||
                 !add_checked(mine->bytes, row.bytes)) {
-                return "download counts overflow";
+                return input_error({}, "download counts overflow");
             }
             mine->clients.merge(row.clients);
         }
@@ -58,7 +58,9 @@ std::optional<std::string> Summary::merge(Summary&& other) {
             for (auto [value, row] : theirs.sources[index]) {
                 auto [mine, added] = ours.sources[index].try_emplace(value, std::move(row));
                 if (added) continue;
-                if (!add_checked(mine->requests, row.requests)) return "source counts overflow";
+                if (!add_checked(mine->requests, row.requests)) {
+                    return input_error({}, "source counts overflow");
+                }
                 mine->clients.merge(row.clients);
             }
             // Freed table by table: the merged rows never sit twice in memory.
@@ -71,7 +73,7 @@ std::optional<std::string> Summary::merge(Summary&& other) {
         ours.insert(ours.end(), runs.begin(), runs.end());
     }
     other.spilled.clear();
-    return std::nullopt;
+    return {};
 }
 
 std::size_t Summary::row_count() const {

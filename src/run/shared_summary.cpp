@@ -28,8 +28,8 @@ void SharedSummary::hand_over(Summary&& part, std::shared_ptr<SpillFile>& file) 
 
 void SharedSummary::merge(Summary&& part) {
     std::lock_guard lock(mutex_);
-    if (overflow_) return;
-    overflow_ = summary_.merge(std::move(part));
+    if (!merged_) return;
+    merged_ = summary_.merge(std::move(part));
     if (spill_failed_.load() || summary_.row_count() <= rows_in_memory_) return;
     try {
         if (!file_) file_ = std::make_shared<SpillFile>();
@@ -41,7 +41,7 @@ void SharedSummary::merge(Summary&& part) {
 }
 
 Expected<Summary> SharedSummary::finish() {
-    if (overflow_) return input_error({}, *overflow_);
+    if (!merged_) return merged_.error();
     if (spill_failed_) {
         print_warning(spill_error_ + "; the rest of the run was counted in memory");
     }

@@ -52,8 +52,8 @@ Expected<Summary> read_summaries(const std::vector<std::string>& paths) {
                                          " than the summaries before it; summaries merge only "
                                          "when every setting is equal");
         }
-        if (auto overflow = merged->merge(std::move(summary))) {
-            return usage_error(name, *overflow);
+        if (auto added = merged->merge(std::move(summary)); !added) {
+            return usage_error(name, std::move(added).error().reason);
         }
     }
     return std::move(*merged);

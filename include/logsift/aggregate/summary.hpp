@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "logsift/aggregate/downloads.hpp"
+#include "logsift/base/error.hpp"
 #include "logsift/base/period.hpp"
 #include "logsift/base/sketch.hpp"
 #include "logsift/base/spill.hpp"
@@ -80,10 +81,11 @@ struct Summary {
     // may be in several runs and in memory). Their period is in periods too.
     std::map<std::pair<std::string, Dimension>, std::vector<SpillRun>> spilled;
 
-    // Adds everything from other (same settings: the caller checks). Returns an error when a
-    // count would overflow. Rows only other has are moved, not copied: merging the per-thread
-    // summaries at the end of a run must not double their memory.
-    std::optional<std::string> merge(Summary&& other);
+    // Adds everything from other (same settings: the caller checks). Fails with an input error
+    // when a count would overflow; a caller merging summaries from files makes it theirs. Rows
+    // only other has are moved, not copied: merging the per-thread summaries at the end of a
+    // run must not double their memory.
+    Expected<void> merge(Summary&& other);
     // Rows of every period and table in memory: what the summary's memory mostly grows with.
     std::size_t row_count() const;
 

@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 
 #include "logsift/aggregate/aggregator.hpp"
@@ -47,7 +46,7 @@ class SharedSummary {
     const std::size_t rows_in_memory_;
     std::mutex mutex_;
     Summary summary_;
-    std::optional<std::string> overflow_;
+    Expected<void> merged_;  // failed once a count overflowed; nothing is merged after that
     std::shared_ptr<SpillFile> file_;
     // Why spilling stopped: the run goes on in memory, and warns at the end.
     std::atomic<bool> spill_failed_{false};
