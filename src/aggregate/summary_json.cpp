@@ -81,50 +81,71 @@ class JsonOut {
 
 using nlohmann::json;
 
-struct JsonError {
-    std::string message;
+// A summary is a file the user passed: whatever is wrong with it is theirs to fix.
+Error bad_summary(std::string reason) {
+    return usage_error({}, std::move(reason));
+}
+
+bool is_period_key(const std::string& period) {
+    return !period.empty() && period.size() <= 16 && period.find('\0') == std::string::npos;
+}
+
+// A member of the document itself, which messages name by itself: "lines: missing \"lines\"".
+Expected<const json*> top_member(const json& root, const char* name) {
+    if (!root.contains(name)) return bad_summary(std::string(name) + ": missing \"" + name + "\"");
+    return &root.at(name);
+}
+
+// Reads the members of one object, which messages name as where. Only the first problem is
+// kept, and every read after it gives an empty value: an object is read straight through and
+// its outcome looked at once, naming what the first failing check met.
+class Members {
+  public:
+    Members(const json& object, std::string where) : object_(object), where_(std::move(where)) {}
+
+    std::uint64_t count(const char* name) {
+        const json* value = find(name);
+        if (value && !value->is_number_unsigned()) {
+            fail(quoted(name) + " must be a whole number from 0 to 2^64-1");
+        }
+        return ok() ? value->get<std::uint64_t>() : 0;
+    }
+    std::string text(const char* name) {
+        const json* value = find(name);
+        if (value && !value->is_string()) fail(quoted(name) + " must be a string");
+        return ok() ? value->get<std::string>() : std::string();
+    }
+    bool flag(const char* name) {
+        const json* value = find(name);
+        if (value && !value->is_boolean()) fail(quoted(name) + " must be true or false");
+        return ok() && value->get<bool>();
+    }
+    DistinctCounter clients() {
+        std::optional<DistinctCounter> clients = DistinctCounter::deserialize(text("clients"));
+        if (!clients) fail("\"clients\" is not a valid sketch");
+        return clients ? std::move(*clients) : DistinctCounter();
+    }
+
+    void fail(const std::string& reason) {
+        if (outcome_) outcome_ = bad_summary(where_ + ": " + reason);
+    }
+    bool ok() const { return outcome_.has_value(); }
+    const Expected<void>& outcome() const { return outcome_; }
+
+  private:
+    static std::string quoted(const char* name) { return std::string("\"") + name + "\""; }
+    const json* find(const char* name) {
+        if (!object_.is_object() || !object_.contains(name)) {
+            fail("missing " + quoted(name));
+            return nullptr;
+        }
+        return &object_.at(name);
+    }
+
+    const json& object_;
+    const std::string where_;
+    Expected<void> outcome_;
 };
-
-const json& member(const json& object, const char* name, const std::string& where) {
-    if (!object.is_object() || !object.contains(name)) {
-        throw JsonError{where + ": missing \"" + name + "\""};
-    }
-    return object.at(name);
-}
-
-std::uint64_t count(const json& object, const char* name, const std::string& where) {
-    const json& value = member(object, name, where);
-    if (!value.is_number_unsigned()) {
-        throw JsonError{where + ": \"" + name + "\" must be a whole number from 0 to 2^64-1"};
-    }
-    return value.get<std::uint64_t>();
-}
-
-std::string text(const json& object, const char* name, const std::string& where) {
-    const json& value = member(object, name, where);
-    if (!value.is_string()) throw JsonError{where + ": \"" + name + "\" must be a string"};
-    return value.get<std::string>();
-}
-
-bool flag(const json& object, const char* name, const std::string& where) {
-    const json& value = member(object, name, where);
-    if (!value.is_boolean()) throw JsonError{where + ": \"" + name + "\" must be true or false"};
-    return value.get<bool>();
-}
-
-DistinctCounter counter(const json& object, const std::string& where) {
-    std::optional<DistinctCounter> clients =
-        DistinctCounter::deserialize(text(object, "clients", where));
-    if (!clients) throw JsonError{where + ": \"clients\" is not a valid sketch"};
-    return std::move(*clients);
-}
-
-std::string period_key(const std::string& period, const std::string& where) {
-    if (period.empty() || period.size() > 16 || period.find('\0') != std::string::npos) {
-        throw JsonError{where + ": \"period\" is not a period label"};
-    }
-    return period;
-}
 
 enum class RowList { downloads, sources };
 
@@ -132,23 +153,23 @@ enum class RowList { downloads, sources };
 // is a file anyone can edit, and what merge and --from read they print again. Checked once the
 // whole document is read, since the settings may come after the rows. The message names the
 // period and column (both checked first), never the value.
-void check_values(const Summary& summary) {
+Expected<void> check_values(const Summary& summary) {
     const SummarySettings& settings = summary.settings;
     for (const auto& [label, rows] : summary.periods) {
         if (!valid_period_label(label, settings.period)) {
-            throw JsonError{"a \"period\" is not a label of the declared period \"" +
-                            std::string(period_name(settings.period)) + "\""};
+            return bad_summary("a \"period\" is not a label of the declared period \"" +
+                               std::string(period_name(settings.period)) + "\"");
         }
         const std::string where = ", period " + label + ": a ";
         for (auto [resource, row] : rows.downloads) {
             if (!valid_resource(resource)) {
-                throw JsonError{"downloads" + where + "\"resource\" is not one logsift writes"};
+                return bad_summary("downloads" + where + "\"resource\" is not one logsift writes");
             }
             // Both are what a download rule captured from the resource.
             if (resource.find(row.product) == std::string_view::npos ||
                 resource.find(row.version) == std::string_view::npos) {
-                throw JsonError{"downloads" + where +
-                                "\"product\" or \"version\" is not taken from its resource"};
+                return bad_summary("downloads" + where +
+                                   "\"product\" or \"version\" is not taken from its resource");
             }
         }
         for (std::size_t i = 0; i < dimension_count; ++i) {
@@ -163,38 +184,47 @@ void check_values(const Summary& summary) {
                                std::to_string(settings.ipv4_prefix) + " for IPv4, /" +
                                std::to_string(settings.ipv6_prefix) + " for IPv6)";
                 }
-                throw JsonError{message};
+                return bad_summary(std::move(message));
             }
         }
     }
+    return {};
 }
 
-void add_download_row(Summary& summary, const json& item, const std::string& where) {
-    const std::string label = period_key(text(item, "period", where), where);
-    std::string resource = text(item, "resource", where);
-    DownloadCounts row;
-    row.product = text(item, "product", where);
-    row.version = text(item, "version", where);
-    row.requests = count(item, "requests", where);
-    row.bytes = count(item, "bytes", where);
-    row.clients = counter(item, where);
-    if (!summary.periods[label].downloads.try_emplace(resource, std::move(row)).second) {
-        throw JsonError{where + ": repeats an earlier row"};
+Expected<void> add_download_row(Summary& summary, const json& item, const std::string& where) {
+    Members row(item, where);
+    const std::string label = row.text("period");
+    if (!is_period_key(label)) row.fail("\"period\" is not a period label");
+    std::string resource = row.text("resource");
+    DownloadCounts counts;
+    counts.product = row.text("product");
+    counts.version = row.text("version");
+    counts.requests = row.count("requests");
+    counts.bytes = row.count("bytes");
+    counts.clients = row.clients();
+    if (!row.ok()) return row.outcome();
+    if (!summary.periods[label].downloads.try_emplace(resource, std::move(counts)).second) {
+        return bad_summary(where + ": repeats an earlier row");
     }
+    return {};
 }
 
-void add_source_row(Summary& summary, const json& item, const std::string& where) {
-    const std::string label = period_key(text(item, "period", where), where);
-    std::optional<Dimension> dimension = dimension_from_name(text(item, "dimension", where));
-    if (!dimension) throw JsonError{where + ": unknown \"dimension\""};
-    std::string value = text(item, "value", where);
-    SourceCounts row;
-    row.requests = count(item, "requests", where);
-    row.clients = counter(item, where);
+Expected<void> add_source_row(Summary& summary, const json& item, const std::string& where) {
+    Members row(item, where);
+    const std::string label = row.text("period");
+    if (!is_period_key(label)) row.fail("\"period\" is not a period label");
+    std::optional<Dimension> dimension = dimension_from_name(row.text("dimension"));
+    if (!dimension) row.fail("unknown \"dimension\"");
+    std::string value = row.text("value");
+    SourceCounts counts;
+    counts.requests = row.count("requests");
+    counts.clients = row.clients();
+    if (!row.ok()) return row.outcome();
     auto& table = summary.periods[label].sources[static_cast<std::size_t>(*dimension)];
-    if (!table.try_emplace(value, std::move(row)).second) {
-        throw JsonError{where + ": repeats an earlier row"};
+    if (!table.try_emplace(value, std::move(counts)).second) {
+        return bad_summary(where + ": repeats an earlier row");
     }
+    return {};
 }
 
 // Builds the document as nlohmann's own DOM parser would (a repeated key keeps its last
@@ -242,54 +272,68 @@ class SummarySax {
     }
 
     // After a successful parse: the summary, or the first error the checks find.
-    Summary finish() {
-        if (!root_.is_object()) throw JsonError{"not a logsift summary (not a JSON object)"};
+    Expected<Summary> finish() {
+        if (!root_.is_object()) return bad_summary("not a logsift summary (not a JSON object)");
         if (!root_.contains("logsift_summary")) {
-            throw JsonError{"not a logsift summary (no \"logsift_summary\" version)"};
+            return bad_summary("not a logsift summary (no \"logsift_summary\" version)");
         }
         const json& version = root_.at("logsift_summary");
         if (!version.is_number_integer() || version.get<std::int64_t>() != summary_version) {
-            throw JsonError{"unsupported summary version (this logsift reads version " +
-                            std::to_string(summary_version) + ")"};
+            return bad_summary("unsupported summary version (this logsift reads version " +
+                               std::to_string(summary_version) + ")");
         }
-        const json& settings = member(root_, "settings", "settings");
-        std::uint64_t ipv4 = count(settings, "ipv4_prefix", "settings");
-        std::uint64_t ipv6 = count(settings, "ipv6_prefix", "settings");
-        if (ipv4 > 32 || ipv6 > 128) throw JsonError{"settings: prefix length out of range"};
+        Expected<const json*> settings_object = top_member(root_, "settings");
+        if (!settings_object) return std::move(settings_object).error();
+        Members settings(**settings_object, "settings");
+        const std::uint64_t ipv4 = settings.count("ipv4_prefix");
+        const std::uint64_t ipv6 = settings.count("ipv6_prefix");
+        if (ipv4 > 32 || ipv6 > 128) settings.fail("prefix length out of range");
+        std::optional<Period> period = parse_period(settings.text("period"));
+        if (!period) settings.fail("unknown \"period\"");
+        std::optional<TimeResolution> resolution =
+            time_resolution_from_name(settings.text("time_resolution"));
+        if (!resolution) settings.fail("unknown \"time_resolution\"");
+        const bool utc = settings.flag("utc");
+        const bool include_bots = settings.flag("include_bots");
+        if (!settings.ok()) return settings.outcome().error();
         summary_.settings.ipv4_prefix = static_cast<unsigned>(ipv4);
         summary_.settings.ipv6_prefix = static_cast<unsigned>(ipv6);
-        std::optional<Period> period = parse_period(text(settings, "period", "settings"));
-        if (!period) throw JsonError{"settings: unknown \"period\""};
         summary_.settings.period = *period;
-        std::optional<TimeResolution> resolution =
-            time_resolution_from_name(text(settings, "time_resolution", "settings"));
-        if (!resolution) throw JsonError{"settings: unknown \"time_resolution\""};
         summary_.settings.time_resolution = *resolution;
-        summary_.settings.utc = flag(settings, "utc", "settings");
-        summary_.settings.include_bots = flag(settings, "include_bots", "settings");
+        summary_.settings.utc = utc;
+        summary_.settings.include_bots = include_bots;
 
-        const json& lines = member(root_, "lines", "lines");
-        summary_.lines_read = count(lines, "read", "lines");
-        summary_.lines_parsed = count(lines, "parsed", "lines");
+        Expected<const json*> lines_object = top_member(root_, "lines");
+        if (!lines_object) return std::move(lines_object).error();
+        Members lines(**lines_object, "lines");
+        summary_.lines_read = lines.count("read");
+        summary_.lines_parsed = lines.count("parsed");
         if (summary_.lines_parsed > summary_.lines_read) {
-            throw JsonError{"lines: more lines \"parsed\" than \"read\""};
+            lines.fail("more lines \"parsed\" than \"read\"");
         }
+        if (!lines.ok()) return lines.outcome().error();
 
         for (RowList list : {RowList::downloads, RowList::sources}) {
             const char* name = list == RowList::downloads ? "downloads" : "sources";
-            if (!member(root_, name, name).is_array()) {
-                throw JsonError{std::string("\"") + name + "\" must be an array"};
+            Expected<const json*> rows = top_member(root_, name);
+            if (!rows) return std::move(rows).error();
+            if (!(*rows)->is_array()) {
+                return bad_summary(std::string("\"") + name + "\" must be an array");
             }
-            if (auto& error = state(list).error) throw JsonError{*error};
+            if (const Expected<void>& counted = state(list).counted; !counted) {
+                return counted.error();
+            }
         }
-        check_values(summary_);
+        if (Expected<void> checked = check_values(summary_); !checked) {
+            return std::move(checked).error();
+        }
         return std::move(summary_);
     }
 
   private:
     struct ListState {
         std::size_t next_index = 0;
-        std::optional<std::string> error;  // the first bad row's; later rows are not counted
+        Expected<void> counted;  // fails with the first bad row; later rows are not counted
     };
 
     static RowList list_of(std::string_view name) {
@@ -332,18 +376,10 @@ class SummarySax {
         ListState& list = state(*streaming_);
         const std::string where = (*streaming_ == RowList::downloads ? "downloads[" : "sources[") +
                                   std::to_string(list.next_index++) + "]";
-        if (!list.error) {
-            try {
-                if (*streaming_ == RowList::downloads) {
-                    add_download_row(summary_, row_, where);
-                } else {
-                    add_source_row(summary_, row_, where);
-                }
-            } catch (const JsonError& error) {
-                list.error = error.message;
-            } catch (const json::exception&) {
-                list.error = "not a logsift summary";
-            }
+        if (list.counted) {
+            list.counted = *streaming_ == RowList::downloads
+                               ? add_download_row(summary_, row_, where)
+                               : add_source_row(summary_, row_, where);
         }
         row_ = json();
     }
@@ -449,27 +485,25 @@ std::string summary_to_json(const Summary& summary) {
 namespace {
 
 template <typename... Input>
-std::variant<Summary, std::string> read_summary(Input&&... input) {
+Expected<Summary> read_summary(Input&&... input) {
     SummarySax sax;
     try {
         if (!json::sax_parse(std::forward<Input>(input)..., &sax)) {
-            return std::string("not valid JSON");
+            return bad_summary("not valid JSON");
         }
         return sax.finish();
-    } catch (const JsonError& error) {
-        return error.message;
     } catch (const json::exception&) {
-        return std::string("not a logsift summary");
+        return bad_summary("not a logsift summary");
     }
 }
 
 }  // namespace
 
-std::variant<Summary, std::string> summary_from_json(std::istream& input) {
+Expected<Summary> summary_from_json(std::istream& input) {
     return read_summary(input);
 }
 
-std::variant<Summary, std::string> summary_from_json(std::string_view text) {
+Expected<Summary> summary_from_json(std::string_view text) {
     return read_summary(text.begin(), text.end());
 }
 

@@ -4,7 +4,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "logsift/aggregate/summary_json.hpp"
@@ -40,8 +39,12 @@ Expected<Summary> read_summaries(const std::vector<std::string>& paths) {
             return usage_error(name,
                                "larger than " + std::to_string(summary_max_bytes >> 20) + " MiB");
         }
-        if (auto* message = std::get_if<std::string>(&parsed)) return usage_error(name, *message);
-        Summary& summary = std::get<Summary>(parsed);
+        if (!parsed) {
+            Error error = std::move(parsed).error();
+            error.file = name;
+            return error;
+        }
+        Summary& summary = *parsed;
         if (!merged) {
             merged = std::move(summary);
             continue;

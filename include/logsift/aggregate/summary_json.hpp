@@ -8,9 +8,9 @@
 #include <istream>
 #include <string>
 #include <string_view>
-#include <variant>
 
 #include "logsift/aggregate/summary.hpp"
+#include "logsift/base/error.hpp"
 
 namespace logsift {
 
@@ -21,10 +21,10 @@ void write_summary_json(const Summary& summary, const std::function<void(std::st
 // The same bytes as one string.
 std::string summary_to_json(const Summary& summary);
 
-// Rejects anything that is not a summary this version wrote: the message says what and where
-// (a row's index), never a value from the file. A syntax error anywhere wins over a content
-// error, so a cut-off file is reported as such.
-std::variant<Summary, std::string> summary_from_json(std::istream& input);
-std::variant<Summary, std::string> summary_from_json(std::string_view text);
+// Rejects anything that is not a summary this version wrote with a usage error, for the caller
+// to name the file: the reason says what and where (a row's index), never a value from the
+// file. A syntax error anywhere wins over a content error, so a cut-off file is reported as such.
+Expected<Summary> summary_from_json(std::istream& input);
+Expected<Summary> summary_from_json(std::string_view text);
 
 }  // namespace logsift
