@@ -196,10 +196,11 @@ Expected<InputConfig> build_input_config(const InputOptions& options, bool needs
 
     if (looks_like_format_string(options.format)) {
         auto compiled = LogFormat::compile(options.format);
-        if (auto* error = std::get_if<FormatError>(&compiled)) {
-            return usage_error({}, "--format: " + error->render());
+        if (!compiled) {
+            return usage_error({},
+                               "--format: " + show_format_error(compiled.error(), options.format));
         }
-        config.format = std::get<LogFormat>(std::move(compiled));
+        config.format = std::move(*compiled);
         config.format_label = "custom";
         return config;
     }

@@ -369,7 +369,8 @@ bool starts_with_word(std::string_view text, std::string_view word) {
 
 }  // namespace
 
-std::string FormatError::render() const {
+std::string show_format_error(const Error& error, std::string_view text) {
+    const std::size_t offset = error.column > 0 ? error.column - 1 : 0;
     // The caret line copies tabs and counts UTF-8 characters, so the caret stays under the spot.
     std::string shown;
     std::string pad;
@@ -380,12 +381,12 @@ std::string FormatError::render() const {
         if ((static_cast<unsigned char>(c) & 0xC0) == 0x80) continue;
         pad += c == '\t' ? '\t' : ' ';
     }
-    return message + "\n  " + shown + "\n  " + pad + "^";
+    return error.reason + "\n  " + shown + "\n  " + pad + "^";
 }
 
-std::variant<LogFormat, FormatError> LogFormat::compile(std::string_view text) {
-    auto fail = [&](const Problem& problem) {
-        return FormatError{problem.message, problem.at, std::string(text)};
+Expected<LogFormat> LogFormat::compile(std::string_view text) {
+    auto fail = [](const Problem& problem) {
+        return usage_error({}, problem.message, 0, problem.at + 1);
     };
     std::string_view trimmed = trim(text);
     std::size_t lead = trimmed.empty() ? 0 : static_cast<std::size_t>(trimmed.data() - text.data());

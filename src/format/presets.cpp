@@ -52,11 +52,8 @@ std::variant<Preset, PresetError> check_preset(const RawPreset& raw, const std::
     if (raw.samples.empty()) return error(raw.line, "has no sample");
 
     auto compiled = LogFormat::compile(raw.format);
-    if (auto* problem = std::get_if<FormatError>(&compiled)) {
-        return error(raw.format_line, "bad format: " + problem->message + " at column " +
-                                          std::to_string(problem->offset + 1));
-    }
-    LogFormat& format = std::get<LogFormat>(compiled);
+    if (!compiled) return error(raw.format_line, "bad format: " + compiled.error().message());
+    LogFormat& format = *compiled;
     for (const RawSample& sample : raw.samples) {
         if (sample.expects.empty()) return error(sample.line, "sample has no expect lines");
         Fields fields;

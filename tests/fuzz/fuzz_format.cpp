@@ -9,7 +9,6 @@
 #include <cstring>
 #include <string>
 #include <string_view>
-#include <variant>
 
 #include "logsift/format/format.hpp"
 #include "logsift/output/output.hpp"
@@ -22,14 +21,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string_view line = nul == std::string_view::npos ? text : input.substr(nul + 1);
 
     auto compiled = logsift::LogFormat::compile(text);
-    if (auto* error = std::get_if<logsift::FormatError>(&compiled)) {
+    if (!compiled) {
         // The caret may sit just past the end (an unterminated string), never further.
-        if (error->offset > text.size()) std::abort();
-        if (error->message.empty()) std::abort();
-        (void)error->render();
+        const logsift::Error& error = compiled.error();
+        if (error.column < 1 || error.column > text.size() + 1) std::abort();
+        if (error.reason.empty()) std::abort();
+        (void)logsift::show_format_error(error, text);
         return 0;
     }
-    const logsift::LogFormat& format = std::get<logsift::LogFormat>(compiled);
+    const logsift::LogFormat& format = *compiled;
     if (format.field_count() == 0) std::abort();  // compile promises at least one field
 
     logsift::Fields fields;

@@ -12,9 +12,9 @@
 
 using logsift::detect_format;
 using logsift::Detection;
+using logsift::Error;
 using logsift::FieldKind;
 using logsift::Fields;
-using logsift::FormatError;
 using logsift::LogFormat;
 using logsift::Preset;
 using logsift::PresetError;
@@ -28,15 +28,16 @@ using StepType = LogFormat::StepType;
 
 LogFormat compile_ok(std::string_view text) {
     auto result = LogFormat::compile(text);
-    if (auto* error = std::get_if<FormatError>(&result)) FAIL_CHECK(error->render());
-    REQUIRE(std::holds_alternative<LogFormat>(result));
-    return std::get<LogFormat>(std::move(result));
+    if (!result) FAIL_CHECK(show_format_error(result.error(), text));
+    REQUIRE(result);
+    return std::move(result).value();
 }
 
-FormatError compile_error(std::string_view text) {
+Error compile_error(std::string_view text) {
     auto result = LogFormat::compile(text);
-    REQUIRE(std::holds_alternative<FormatError>(result));
-    return std::get<FormatError>(std::move(result));
+    REQUIRE_FALSE(result);
+    CHECK(result.error().fault == logsift::Fault::usage);
+    return std::move(result).error();
 }
 
 std::vector<FieldKind> kinds(const LogFormat& format) {
@@ -298,42 +299,45 @@ TEST_CASE("a pasted nginx log_format directive with parts and escape=json") {
 }
 
 TEST_CASE("compile errors render with the text and a caret under the spot") {
-    FormatError unknown = compile_error("%h %Q %u");
-    CHECK(unknown.message == "unknown Apache directive '%Q'");
-    CHECK(unknown.offset == 3);
-    CHECK(unknown.render() == "unknown Apache directive '%Q'\n  %h %Q %u\n     ^");
+    Error unknown = compile_error("%h %Q %u");
+    CHECK(unknown.reason == "unknown Apache directive '%Q'");
+    CHECK(unknown.column == 4);
+    CHECK(show_format_error(unknown, "%h %Q %u") ==
+          "unknown Apache directive '%Q'\n  %h %Q %u\n     ^");
 
-    // Offsets count in what the user wrote, before \" is undone.
-    FormatError escaped = compile_error(R"(%h \"%Q\")");
-    CHECK(escaped.offset == 5);
-    CHECK(escaped.render() == "unknown Apache directive '%Q'\n  %h \\\"%Q\\\"\n       ^");
+    // Columns count in what the user wrote, before \" is undone.
+    Error escaped = compile_error(R"(%h \"%Q\")");
+    CHECK(escaped.column == 6);
+    CHECK(show_format_error(escaped, R"(%h \"%Q\")") ==
+          "unknown Apache directive '%Q'\n  %h \\\"%Q\\\"\n       ^");
 
-    FormatError pasted = compile_error(R"(LogFormat "%h %Q" nick)");
-    CHECK(pasted.offset == 14);
+    Error pasted = compile_error(R"(LogFormat "%h %Q" nick)");
+    CHECK(pasted.column == 15);
 
-    FormatError adjacent = compile_error("%h%u");
-    CHECK(adjacent.render() == "fields need a separator between them\n  %h%u\n    ^");
-    CHECK(compile_error("$remote_addr$remote_user").offset == 12);
+    Error adjacent = compile_error("%h%u");
+    CHECK(show_format_error(adjacent, "%h%u") ==
+          "fields need a separator between them\n  %h%u\n    ^");
+    CHECK(compile_error("$remote_addr$remote_user").column == 13);
 
-    FormatError dollar = compile_error("$remote_addr ${request");
-    CHECK(dollar.message == "unterminated '${'");
-    CHECK(dollar.offset == 13);
+    Error dollar = compile_error("$remote_addr ${request");
+    CHECK(dollar.reason == "unterminated '${'");
+    CHECK(dollar.column == 14);
 
-    FormatError brace = compile_error("%h %{Referer");
-    CHECK(brace.message == "unterminated '%{'");
-    CHECK(brace.offset == 3);
+    Error brace = compile_error("%h %{Referer");
+    CHECK(brace.reason == "unterminated '%{'");
+    CHECK(brace.column == 4);
 
-    CHECK(compile_error("").message == "empty format");
-    CHECK(compile_error("   ").message == "empty format");
-    CHECK(compile_error("just text").message ==
+    CHECK(compile_error("").reason == "empty format");
+    CHECK(compile_error("   ").reason == "empty format");
+    CHECK(compile_error("just text").reason ==
           "no fields: an nginx format needs $variables, an Apache one %directives");
-    CHECK(compile_error("100%%").message == "the format has no fields");
-    CHECK(compile_error("log_format x 'plain';").message == "the format has no fields");
-    CHECK(compile_error("%h %").message ==
+    CHECK(compile_error("100%%").reason == "the format has no fields");
+    CHECK(compile_error("log_format x 'plain';").reason == "the format has no fields");
+    CHECK(compile_error("%h %").reason ==
           "incomplete Apache directive (write %% for a literal '%')");
-    CHECK(compile_error("log_format x escape=xml '$status';").message ==
+    CHECK(compile_error("log_format x escape=xml '$status';").reason ==
           "escape must be default, json or none");
-    CHECK(compile_error("log_format x '$status").message == "unterminated quoted string");
+    CHECK(compile_error("log_format x '$status").reason == "unterminated quoted string");
 }
 
 TEST_CASE("path and query may touch because the question mark separates them") {
@@ -361,8 +365,8 @@ TEST_CASE("path and query may touch because the question mark separates them") {
     CHECK(at_end.get(FieldKind::path) == "/x");
     CHECK(at_end.get(FieldKind::query) == "?y=1");
 
-    CHECK(compile_error("$uri$args").message == "fields need a separator between them");
-    CHECK(compile_error("%q%U").message == "fields need a separator between them");
+    CHECK(compile_error("$uri$args").reason == "fields need a separator between them");
+    CHECK(compile_error("%q%U").reason == "fields need a separator between them");
 }
 
 TEST_CASE("target and query by themselves") {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "logsift/base/diag.hpp"
+#include "logsift/base/error.hpp"
 #include "logsift/base/timestamp.hpp"
 
 namespace logsift {
@@ -65,15 +66,6 @@ struct ScanError {
     std::size_t column = 0;
 };
 
-// A format string that could not be compiled: message, and the 0-based byte offset of the bad
-// spot in the string. render() gives the message, the string and a caret line under the spot.
-struct FormatError {
-    std::string message;
-    std::size_t offset = 0;
-    std::string text;
-    std::string render() const;
-};
-
 class LogFormat {
   public:
     enum class StepType : std::uint8_t { literal, field };
@@ -94,7 +86,8 @@ class LogFormat {
     // Byte counts: the first of %b/%B/%O (nginx: $body_bytes_sent/$bytes_sent) becomes `bytes`;
     // only when there is none does the first %I/%S. The others stay opaque but must still scan
     // as numbers, which keeps detection from mistaking one layout for another.
-    static std::variant<LogFormat, FormatError> compile(std::string_view text);
+    // A string that cannot be compiled is a usage error whose column is the bad spot's.
+    static Expected<LogFormat> compile(std::string_view text);
 
     // Scans one line. On success fills fields (all views into line) and returns nullopt.
     // Text after the last step is allowed and ignored, unless it holds a '\r' (a log with
@@ -150,6 +143,10 @@ class LogFormat {
     std::string lead_;
     std::vector<ScanField> scan_fields_;
 };
+
+// A compile error as the command line shows it: the reason, then the format string with a caret
+// line under the error's column.
+std::string show_format_error(const Error& error, std::string_view text);
 
 // A named preset from patterns/formats.
 struct Preset {
