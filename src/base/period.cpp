@@ -35,6 +35,11 @@ void iso_week(std::int64_t days, std::int64_t& year, unsigned& week) {
 constexpr std::string_view syntax_error =
     "not an ISO 8601 time, a time of day (13:00) or a relative time (-2h, today)";
 
+// The caller names the option and quotes the text: the reason alone says what is wrong.
+Error bad_bound(std::string_view reason) {
+    return usage_error({}, std::string(reason));
+}
+
 // A read position in the bound's text; readers advance it only on success.
 struct Cursor {
     std::string_view text;
@@ -62,36 +67,23 @@ struct Cursor {
     }
 };
 
-// "HH:MM" or "HH:MM:SS" as seconds after midnight; error set when it reads but is out of range.
-std::optional<std::int64_t> read_time_of_day(Cursor& in, std::string& error) {
+// "HH:MM" or "HH:MM:SS" as seconds after midnight.
+Expected<std::int64_t> read_time_of_day(Cursor& in) {
     int hour = 0;
     int minute = 0;
     int second = 0;
     if (!in.digits(2, hour) || !in.take(':') || !in.digits(2, minute)) {
-        error = syntax_error;
-        return std::nullopt;
+        return bad_bound(syntax_error);
     }
-    if (in.take(':') && !in.digits(2, second)) {
-        error = syntax_error;
-        return std::nullopt;
-    }
-    if (hour > 23) {
-        error = "hour out of range (00-23)";
-        return std::nullopt;
-    }
-    if (minute > 59) {
-        error = "minute out of range (00-59)";
-        return std::nullopt;
-    }
-    if (second > 59) {
-        error = "second out of range (00-59)";
-        return std::nullopt;
-    }
+    if (in.take(':') && !in.digits(2, second)) return bad_bound(syntax_error);
+    if (hour > 23) return bad_bound("hour out of range (00-23)");
+    if (minute > 59) return bad_bound("minute out of range (00-59)");
+    if (second > 59) return bad_bound("second out of range (00-59)");
     return std::int64_t{hour} * 3600 + minute * 60 + second;
 }
 
 // "Z", "+02:00" or "+0200" as minutes east; within +-18:00 like the log parser.
-std::optional<std::int32_t> read_offset(Cursor& in, std::string& error) {
+Expected<std::int32_t> read_offset(Cursor& in) {
     if (in.take('Z') || in.take('z')) return 0;
     int sign = 0;
     if (in.take('+')) {
@@ -99,82 +91,56 @@ std::optional<std::int32_t> read_offset(Cursor& in, std::string& error) {
     } else if (in.take('-')) {
         sign = -1;
     } else {
-        error = syntax_error;
-        return std::nullopt;
+        return bad_bound(syntax_error);
     }
     int hours = 0;
     int minutes = 0;
-    if (!in.digits(2, hours)) {
-        error = syntax_error;
-        return std::nullopt;
-    }
+    if (!in.digits(2, hours)) return bad_bound(syntax_error);
     in.take(':');
-    if (!in.digits(2, minutes)) {
-        error = syntax_error;
-        return std::nullopt;
-    }
+    if (!in.digits(2, minutes)) return bad_bound(syntax_error);
     if (minutes > 59 || hours * 60 + minutes > 18 * 60) {
-        error = "UTC offset out of range (-18:00 to +18:00)";
-        return std::nullopt;
+        return bad_bound("UTC offset out of range (-18:00 to +18:00)");
     }
     return sign * (hours * 60 + minutes);
 }
 
-std::optional<TimeBound> parse_iso(std::string_view text, std::string& error) {
+Expected<TimeBound> parse_iso(std::string_view text) {
     Cursor in{text};
     int year = 0;
     int month = 0;
     int day = 0;
     if (!in.digits(4, year) || !in.take('-') || !in.digits(2, month) || !in.take('-') ||
         !in.digits(2, day)) {
-        error = syntax_error;
-        return std::nullopt;
+        return bad_bound(syntax_error);
     }
-    if (month < 1 || month > 12) {
-        error = "month out of range (01-12)";
-        return std::nullopt;
-    }
+    if (month < 1 || month > 12) return bad_bound("month out of range (01-12)");
     if (day < 1 || static_cast<unsigned>(day) > days_in_month(year, static_cast<unsigned>(month))) {
-        error = "day out of range for its month";
-        return std::nullopt;
+        return bad_bound("day out of range for its month");
     }
     std::int64_t seconds =
         days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) *
         seconds_per_day;
     if (in.done()) return TimeBound{TimeBound::Kind::instant, seconds};
-    if (!in.take('T') && !in.take(' ')) {
-        error = syntax_error;
-        return std::nullopt;
-    }
-    std::optional<std::int64_t> time = read_time_of_day(in, error);
-    if (!time) return std::nullopt;
+    if (!in.take('T') && !in.take(' ')) return bad_bound(syntax_error);
+    Expected<std::int64_t> time = read_time_of_day(in);
+    if (!time) return std::move(time).error();
     seconds += *time;
     if (!in.done()) {
-        std::optional<std::int32_t> offset = read_offset(in, error);
-        if (!offset) return std::nullopt;
+        Expected<std::int32_t> offset = read_offset(in);
+        if (!offset) return std::move(offset).error();
         seconds -= std::int64_t{*offset} * 60;
     }
-    if (!in.done()) {
-        error = syntax_error;
-        return std::nullopt;
-    }
+    if (!in.done()) return bad_bound(syntax_error);
     return TimeBound{TimeBound::Kind::instant, seconds};
 }
 
-std::optional<TimeBound> parse_relative(std::string_view text, std::int64_t now_seconds,
-                                        std::string& error) {
+Expected<TimeBound> parse_relative(std::string_view text, std::int64_t now_seconds) {
     // Nine digits at most: a billion weeks still fits in 64 bits with room to subtract.
     constexpr std::size_t max_digits = 9;
     const std::string_view number = text.substr(1, text.size() - 2);
-    if (number.empty()) {
-        error = syntax_error;
-        return std::nullopt;
-    }
+    if (number.empty()) return bad_bound(syntax_error);
     for (char c : number) {
-        if (c < '0' || c > '9') {
-            error = syntax_error;
-            return std::nullopt;
-        }
+        if (c < '0' || c > '9') return bad_bound(syntax_error);
     }
     std::int64_t count = 0;
     if (number.size() <= max_digits) {
@@ -199,17 +165,14 @@ std::optional<TimeBound> parse_relative(std::string_view text, std::int64_t now_
             unit = 7 * seconds_per_day;
             break;
         default:
-            error = syntax_error;
-            return std::nullopt;
+            return bad_bound(syntax_error);
     }
     if (count == 0 || number.size() > max_digits) {
-        error = "relative time must be between -1 and -999999999 units";
-        return std::nullopt;
+        return bad_bound("relative time must be between -1 and -999999999 units");
     }
     const std::int64_t delta = count * unit;
     if (now_seconds < std::numeric_limits<std::int64_t>::min() + delta) {
-        error = "relative time out of range";
-        return std::nullopt;
+        return bad_bound("relative time out of range");
     }
     return TimeBound{TimeBound::Kind::instant, now_seconds - delta};
 }
@@ -277,31 +240,26 @@ std::size_t format_period(Timestamp time, Period period, bool utc, char* out) {
     return static_cast<std::size_t>(end - out);
 }
 
-std::optional<TimeBound> parse_time_bound(std::string_view text, std::int64_t now_seconds,
-                                          std::string& error) {
+Expected<TimeBound> parse_time_bound(std::string_view text, std::int64_t now_seconds) {
     if (text == "now") return TimeBound{TimeBound::Kind::instant, now_seconds};
     if (text == "today" || text == "yesterday") {
         const std::int64_t days = floor_div(now_seconds, seconds_per_day) - (text == "yesterday");
         // Only a clock set near the start of int64 time gets here; refuse rather than wrap.
         if (days < std::numeric_limits<std::int64_t>::min() / seconds_per_day) {
-            error = "relative time out of range";
-            return std::nullopt;
+            return bad_bound("relative time out of range");
         }
         return TimeBound{TimeBound::Kind::instant, days * seconds_per_day};
     }
-    if (text.size() >= 2 && text[0] == '-') return parse_relative(text, now_seconds, error);
+    if (text.size() >= 2 && text[0] == '-') return parse_relative(text, now_seconds);
     // "13:00" has its colon third; an ISO date has a dash fifth.
     if (text.size() >= 3 && text[2] == ':') {
         Cursor in{text};
-        std::optional<std::int64_t> time = read_time_of_day(in, error);
-        if (!time) return std::nullopt;
-        if (!in.done()) {
-            error = syntax_error;
-            return std::nullopt;
-        }
+        Expected<std::int64_t> time = read_time_of_day(in);
+        if (!time) return std::move(time).error();
+        if (!in.done()) return bad_bound(syntax_error);
         return TimeBound{TimeBound::Kind::time_of_day, *time};
     }
-    return parse_iso(text, error);
+    return parse_iso(text);
 }
 
 std::int64_t resolve_time_bound(const TimeBound& bound, Timestamp reference) {

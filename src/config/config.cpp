@@ -100,9 +100,12 @@ Expected<void> build_filters(const InputOptions& options, InputConfig& config) {
     for (auto [text, bound, name] : {std::tuple{&options.since, &config.since, "--since"},
                                      std::tuple{&options.until, &config.until, "--until"}}) {
         if (text->empty()) continue;
-        std::string reason;
-        *bound = parse_time_bound(*text, now, reason);
-        if (!*bound) return usage_error({}, std::string(name) + ": '" + *text + "': " + reason);
+        Expected<TimeBound> parsed = parse_time_bound(*text, now);
+        if (!parsed) {
+            return usage_error({},
+                               std::string(name) + ": '" + *text + "': " + parsed.error().reason);
+        }
+        *bound = *parsed;
         if ((*bound)->kind == TimeBound::Kind::instant) {
             (name == std::string_view("--since") ? config.filter.since : config.filter.until) =
                 (*bound)->seconds;

@@ -20,9 +20,8 @@ std::string label(std::int64_t seconds, std::int32_t offset_minutes, Period peri
 
 // "instant N", "time_of_day N" or "error: reason", so a failed check shows everything.
 std::string bound(std::string_view text, std::int64_t now = 1791464400) {
-    std::string error;
-    std::optional<TimeBound> result = parse_time_bound(text, now, error);
-    if (!result) return "error: " + error;
+    Expected<TimeBound> result = parse_time_bound(text, now);
+    if (!result) return "error: " + result.error().reason;
     const char* kind = result->kind == TimeBound::Kind::instant ? "instant " : "time_of_day ";
     return kind + std::to_string(result->seconds);
 }
@@ -213,14 +212,13 @@ TEST_CASE("relative bounds are bounded") {
 }
 
 TEST_CASE("resolving a time of day against the log's last record") {
-    std::string error;
-    const TimeBound one_pm = *parse_time_bound("13:00", 0, error);
+    const TimeBound one_pm = *parse_time_bound("13:00", 0);
     // Last record 2026-10-08T23:30+02:00 (21:30Z): 13:00 that day in +0200.
     CHECK(resolve_time_bound(one_pm, Timestamp{1791495000, 120}) == 1791457200);
     // Last record 2026-10-09T00:30+02:00 (still the 8th in UTC): the local day is the 9th.
     CHECK(resolve_time_bound(one_pm, Timestamp{1791498600, 120}) == 1791543600);
     // Local midnight in +0200 is 22:00Z the day before.
-    const TimeBound midnight = *parse_time_bound("00:00", 0, error);
+    const TimeBound midnight = *parse_time_bound("00:00", 0);
     CHECK(resolve_time_bound(midnight, Timestamp{1791495000, 120}) == 1791410400);
     // Last record 2026-10-08T02:00Z is the evening of the 7th in -0700.
     CHECK(resolve_time_bound(one_pm, Timestamp{1791424800, -420}) == 1791403200);

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "logsift/base/error.hpp"
 #include "logsift/base/timestamp.hpp"
 
 namespace logsift {
@@ -39,9 +40,8 @@ struct TimeBound {
 // - a time of day: "13:00", "13:00:30" -> Kind::time_of_day
 // - relative to now (now_seconds, UTC): "-2h", "-90m", "-45s", "-7d", "-1w" (now minus that),
 //   "now", "today" (midnight UTC today), "yesterday" (midnight UTC yesterday).
-// On failure returns nullopt and sets error to a short reason (no input echoed beyond the text).
-std::optional<TimeBound> parse_time_bound(std::string_view text, std::int64_t now_seconds,
-                                          std::string& error);
+// A bad bound is a usage error with a short reason that echoes none of the text.
+Expected<TimeBound> parse_time_bound(std::string_view text, std::int64_t now_seconds);
 
 // Turns a time-of-day bound into an instant on the day of reference (the log's last record),
 // in reference's offset. Instants are returned unchanged.
