@@ -118,16 +118,16 @@ Expected<void> build_filters(const InputOptions& options, InputConfig& config) {
 // country column only, with one warning saying how to get it.
 Expected<void> load_countries(const InputOptions& options, InputConfig& config) {
     if (options.no_geoip) return {};
-    std::string error;
-    std::unique_ptr<CountryLookup> lookup = CountryLookup::open(options.geoip, error);
+    Expected<std::unique_ptr<CountryLookup>> lookup = CountryLookup::open(options.geoip);
     if (!lookup) {
-        if (!options.geoip.empty()) return usage_error({}, "--geoip: " + error);
+        const std::string& reason = lookup.error().reason;
+        if (!options.geoip.empty()) return usage_error({}, "--geoip: " + reason);
         if (!options.quiet)
-            print_warning(error + " (countries stay empty; --no-geoip silences this)");
+            print_warning(reason + " (countries stay empty; --no-geoip silences this)");
         return {};
     }
-    if (options.verbose) print_note("countries from " + lookup->description());
-    config.countries = std::move(lookup);
+    if (options.verbose) print_note("countries from " + (*lookup)->description());
+    config.countries = std::move(*lookup);
     config.reduce.countries = config.countries.get();
     return {};
 }

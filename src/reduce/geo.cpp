@@ -212,19 +212,20 @@ class MmdbLookup final : public LookupBase {
     MmdbLookup(const MmdbLookup&) = delete;
     MmdbLookup& operator=(const MmdbLookup&) = delete;
 
-    bool open(std::string& error) {
+    Expected<void> open() {
         errno = 0;
         const int status = MMDB_open(path_.c_str(), MMDB_MODE_MMAP, &mmdb_);
         if (status != MMDB_SUCCESS) {
             const int saved_errno = errno;
-            error = "cannot open country database " + path_ + ": " + MMDB_strerror(status);
+            std::string reason =
+                "cannot open country database " + path_ + ": " + MMDB_strerror(status);
             if ((status == MMDB_FILE_OPEN_ERROR || status == MMDB_IO_ERROR) && saved_errno != 0) {
-                error += std::string(" (") + std::strerror(saved_errno) + ")";
+                reason += std::string(" (") + std::strerror(saved_errno) + ")";
             }
-            return false;
+            return usage_error({}, std::move(reason));
         }
         opened_ = true;
-        return true;
+        return {};
     }
 
     std::string description() const override { return path_; }
@@ -312,44 +313,46 @@ class LegacyLookup final : public LookupBase {
         }
     }
 
-    // Empty when the file is absent; false with error when it is there but unusable.
-    bool open(const std::filesystem::path& file, int expected_edition, GeoIPHandle& handle,
-              std::string& error) {
+    // Empty when the file is absent; an error when it is there but unusable.
+    Expected<void> open(const std::filesystem::path& file, int expected_edition,
+                        GeoIPHandle& handle) {
         std::error_code ignored;
-        if (!std::filesystem::exists(file, ignored)) return true;
+        if (!std::filesystem::exists(file, ignored)) return {};
         // GEOIP_MMAP_CACHE without GEOIP_CHECK_CACHE: the file is mapped once and never
         // reloaded, so lookups read it without locks, and only the pages lookups touch take
         // memory (the IPv6 database alone is 8 MB). SILENCE: errors come back as values.
         handle.reset(GeoIP_open(file.c_str(), GEOIP_MMAP_CACHE | GEOIP_SILENCE));
         if (!handle) {
-            error = "cannot open country database " + file.string() + ": not a readable file";
-            return false;
+            return usage_error(
+                {}, "cannot open country database " + file.string() + ": not a readable file");
         }
         if (!has_structure_info(file) || GeoIP_database_edition(handle.get()) != expected_edition) {
-            error =
-                "cannot open country database " + file.string() + ": not a GeoIP Country database";
             handle.reset();
-            return false;
+            return usage_error({}, "cannot open country database " + file.string() +
+                                       ": not a GeoIP Country database");
         }
         // Teredo (2001::/32) is special-purpose and never reaches the library; keeping its
         // decoding off also keeps the netmask about the address as given.
         GeoIP_enable_teredo(handle.get(), 0);
         if (!description_.empty()) description_ += " + ";
         description_ += file.string();
-        return true;
+        return {};
     }
 
-    bool open_all(const std::string& directory, std::string& error) {
+    Expected<void> open_all(const std::string& directory) {
         const std::filesystem::path dir(directory);
-        if (!open(dir / "GeoIP.dat", GEOIP_COUNTRY_EDITION, v4_, error)) return false;
-        if (!open(dir / "GeoIPv6.dat", GEOIP_COUNTRY_EDITION_V6, v6_, error)) return false;
-        if (!v4_ && !v6_) {
-            error =
-                "no country database: install Debian's geoip-database (apt-get install "
-                "geoip-database) or pass --geoip FILE.mmdb";
-            return false;
+        if (auto opened = open(dir / "GeoIP.dat", GEOIP_COUNTRY_EDITION, v4_); !opened) {
+            return opened;
         }
-        return true;
+        if (auto opened = open(dir / "GeoIPv6.dat", GEOIP_COUNTRY_EDITION_V6, v6_); !opened) {
+            return opened;
+        }
+        if (!v4_ && !v6_) {
+            return usage_error({},
+                               "no country database: install Debian's geoip-database (apt-get "
+                               "install geoip-database) or pass --geoip FILE.mmdb");
+        }
+        return {};
     }
 
     std::string description() const override { return description_; }
@@ -394,16 +397,18 @@ bool is_special_purpose(const IpAddress& address) {
     return is_special(to_bits(unwrap_ipv4(address)));
 }
 
-std::unique_ptr<CountryLookup> CountryLookup::open(const std::string& mmdb_path, std::string& error,
-                                                   const CountryLookupOptions& options) {
+Expected<std::unique_ptr<CountryLookup>> CountryLookup::open(const std::string& mmdb_path,
+                                                             const CountryLookupOptions& options) {
     if (!mmdb_path.empty()) {
         auto lookup = std::make_unique<MmdbLookup>(mmdb_path, options.cache);
-        if (!lookup->open(error)) return nullptr;
-        return lookup;
+        if (auto opened = lookup->open(); !opened) return std::move(opened).error();
+        return std::unique_ptr<CountryLookup>(std::move(lookup));
     }
     auto lookup = std::make_unique<LegacyLookup>(options.cache);
-    if (!lookup->open_all(options.geoip_dir, error)) return nullptr;
-    return lookup;
+    if (auto opened = lookup->open_all(options.geoip_dir); !opened) {
+        return std::move(opened).error();
+    }
+    return std::unique_ptr<CountryLookup>(std::move(lookup));
 }
 
 }  // namespace logsift

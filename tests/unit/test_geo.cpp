@@ -58,11 +58,9 @@ bool have_debian_database() {
 
 std::unique_ptr<CountryLookup> open_or_fail(const std::string& mmdb,
                                             CountryCache cache = CountryCache::on) {
-    std::string error;
-    auto lookup = CountryLookup::open(mmdb, error, {debian_dir, cache});
-    REQUIRE_MESSAGE(lookup, error);
-    CHECK(error.empty());
-    return lookup;
+    auto lookup = CountryLookup::open(mmdb, {debian_dir, cache});
+    REQUIRE_MESSAGE(lookup, (lookup ? std::string() : lookup.error().reason));
+    return std::move(*lookup);
 }
 
 // The middle address of network/prefix: the first one with the bit after the prefix set.
@@ -265,39 +263,42 @@ TEST_CASE("country database open errors") {
     const auto dir =
         std::filesystem::temp_directory_path() / ("logsift-geo-test-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
-    std::string error;
+    // The reason a lookup could not be opened; empty when it opened.
+    auto error = [](const logsift::Expected<std::unique_ptr<CountryLookup>>& lookup) {
+        return lookup ? std::string() : lookup.error().reason;
+    };
 
     SUBCASE("missing .mmdb") {
         const std::string path = (dir / "missing.mmdb").string();
-        CHECK(CountryLookup::open(path, error) == nullptr);
-        CHECK(error == "cannot open country database " + path +
-                           ": Error opening the specified MaxMind DB file (No such file or "
-                           "directory)");
+        CHECK(error(CountryLookup::open(path)) ==
+              "cannot open country database " + path +
+                  ": Error opening the specified MaxMind DB file (No such file or "
+                  "directory)");
     }
     SUBCASE("garbage .mmdb") {
         const std::string path = (dir / "garbage.mmdb").string();
         std::ofstream(path) << std::string(4096, 'x');
-        CHECK(CountryLookup::open(path, error) == nullptr);
-        CHECK(error == "cannot open country database " + path +
-                           ": The MaxMind DB file contains invalid metadata");
+        CHECK(error(CountryLookup::open(path)) ==
+              "cannot open country database " + path +
+                  ": The MaxMind DB file contains invalid metadata");
     }
     SUBCASE("no legacy database") {
-        CHECK(CountryLookup::open("", error, {dir.string()}) == nullptr);
-        CHECK(error ==
+        CHECK(error(CountryLookup::open("", {dir.string()})) ==
               "no country database: install Debian's geoip-database (apt-get install "
               "geoip-database) or pass --geoip FILE.mmdb");
     }
     SUBCASE("a .mmdb where a legacy GeoIP.dat belongs") {
         std::filesystem::copy_file(test_mmdb, dir / "GeoIP.dat");
-        CHECK(CountryLookup::open("", error, {dir.string()}) == nullptr);
-        CHECK(error == "cannot open country database " + (dir / "GeoIP.dat").string() +
-                           ": not a GeoIP Country database");
+        CHECK(error(CountryLookup::open("", {dir.string()})) ==
+              "cannot open country database " + (dir / "GeoIP.dat").string() +
+                  ": not a GeoIP Country database");
     }
     SUBCASE("only GeoIPv6.dat") {
         if (!have_debian_database()) return;
         std::filesystem::copy_file(debian_dir + "/GeoIPv6.dat", dir / "GeoIPv6.dat");
-        auto lookup = CountryLookup::open("", error, {dir.string()});
-        REQUIRE_MESSAGE(lookup, error);
+        auto opened = CountryLookup::open("", {dir.string()});
+        REQUIRE_MESSAGE(opened, error(opened));
+        const auto& lookup = *opened;
         CHECK(lookup->description() == (dir / "GeoIPv6.dat").string());
         CHECK(lookup->country(ip("8.8.8.8")) == "");
         CHECK(lookup->country(ip("2001:4860:4860::8888")) == "US");

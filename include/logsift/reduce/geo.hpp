@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "logsift/base/error.hpp"
 #include "logsift/reduce/anonymize.hpp"
 
 namespace logsift {
@@ -25,11 +26,11 @@ class CountryLookup {
     // Opens a MaxMind DB file (GeoLite2-Country, DB-IP Lite, any .mmdb whose records carry
     // country.iso_code) with libmaxminddb, or, when mmdb_path is empty, Debian's
     // geoip-database (/usr/share/GeoIP/GeoIP.dat and GeoIPv6.dat) with libgeoip; either of
-    // the two .dat files is enough (the other family then stays unknown). On failure returns
-    // nullptr and sets error to a one-line reason that names the file, or, when there is no
-    // database at all, says how to get one. The reason never contains an address.
-    static std::unique_ptr<CountryLookup> open(const std::string& mmdb_path, std::string& error,
-                                               const CountryLookupOptions& options = {});
+    // the two .dat files is enough (the other family then stays unknown). A failure is a usage
+    // error with a one-line reason that names the file, or, when there is no database at all,
+    // says how to get one. The reason never contains an address.
+    static Expected<std::unique_ptr<CountryLookup>> open(const std::string& mmdb_path,
+                                                         const CountryLookupOptions& options = {});
 
     virtual ~CountryLookup() = default;
 
