@@ -3,7 +3,6 @@
 #include <doctest/doctest.h>
 
 #include <string>
-#include <variant>
 
 #include "logsift/format/format.hpp"
 #include "logsift/reduce/reduce.hpp"
