@@ -173,7 +173,7 @@ std::optional<std::string> read_entry(const PatternEntry& entry, RawRule& raw) {
 
 std::variant<std::vector<RawRule>, DownloadRulesError> parse_raw(std::string_view text,
                                                                  const std::string& file_name) {
-    PatternFile file = read_pattern_sections(text, "rule", "expect none");
+    PatternFile file = read_pattern_sections(text, file_name, "rule", "expect none");
     std::vector<RawRule> raws;
     for (const PatternSection& section : file.sections) {
         RawRule& raw = raws.emplace_back();

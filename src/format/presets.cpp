@@ -105,7 +105,7 @@ std::optional<std::string> read_entry(const PatternEntry& entry, RawPreset& raw)
 
 std::variant<std::vector<Preset>, PresetError> parse_presets(std::string_view text,
                                                              const std::string& file_name) {
-    PatternFile file = read_pattern_sections(text, "preset");
+    PatternFile file = read_pattern_sections(text, file_name, "preset");
     std::vector<RawPreset> raws;
     for (const PatternSection& section : file.sections) {
         RawPreset& raw = raws.emplace_back();

@@ -298,7 +298,7 @@ std::optional<std::string> template_problem(std::string_view text,
 std::variant<std::shared_ptr<const ResourceTemplates>, ResourceTemplatesError>
 ResourceTemplates::parse(std::string_view text, const std::string& file_name) {
     auto templates = std::make_shared<ResourceTemplates>();
-    PatternFile file = read_pattern_sections(text, "template");
+    PatternFile file = read_pattern_sections(text, file_name, "template");
     auto error = [&](std::size_t line, std::string reason) {
         return ResourceTemplatesError{file_name, line, std::move(reason)};
     };
