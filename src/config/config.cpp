@@ -313,8 +313,8 @@ Expected<AggregateConfig> build_aggregate_config(const AggregateCliOptions& opti
                                      ? find_patterns_dir(options.input.patterns_dir) + "/downloads"
                                      : options.downloads_rules;
         auto rules = DownloadRules::load(rules_path);
-        if (auto* error = std::get_if<DownloadRulesError>(&rules)) return file_error(*error);
-        config.rules = std::get<std::unique_ptr<DownloadRules>>(std::move(rules));
+        if (!rules) return std::move(rules).error();
+        config.rules = std::move(*rules);
     }
 
     SummarySettings& settings = config.settings;
