@@ -40,10 +40,7 @@ Error file_error(const FileError& error) {
 }
 
 Expected<std::vector<Preset>> load_formats(const std::string& patterns_option) {
-    std::string path = find_patterns_dir(patterns_option) + "/formats";
-    auto loaded = load_presets(path);
-    if (auto* error = std::get_if<PresetError>(&loaded)) return file_error(*error);
-    return std::get<std::vector<Preset>>(std::move(loaded));
+    return load_presets(find_patterns_dir(patterns_option) + "/formats");
 }
 
 std::optional<double> parse_max_bad(std::string text) {
