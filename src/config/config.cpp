@@ -73,8 +73,8 @@ Expected<void> load_resource_templates(const InputOptions& options, ReduceOption
     std::error_code error;
     if (!fs::exists(path, error)) return {};
     auto loaded = ResourceTemplates::load(path);
-    if (auto* problem = std::get_if<ResourceTemplatesError>(&loaded)) return file_error(*problem);
-    reduce.resource_templates = std::get<0>(std::move(loaded));
+    if (!loaded) return std::move(loaded).error();
+    reduce.resource_templates = std::move(*loaded);
     return {};
 }
 
