@@ -56,8 +56,8 @@ std::optional<double> parse_max_bad(std::string text) {
 Expected<std::shared_ptr<const AgentParser>> load_agents(const InputOptions& options) {
     std::string extra = find_patterns_dir(options.patterns_dir) + "/agents.yaml";
     auto loaded = AgentParser::load(find_ua_regexes(options.ua_regexes), extra);
-    if (auto* error = std::get_if<AgentRulesError>(&loaded)) return file_error(*error);
-    std::shared_ptr<const AgentParser> parser = std::move(std::get<0>(loaded));
+    if (!loaded) return std::move(loaded).error();
+    std::shared_ptr<const AgentParser> parser = std::move(*loaded);
     if (options.verbose) {
         for (const std::string& skipped : parser->skipped_patterns()) {
             print_warning("user-agent pattern skipped: " + skipped);
