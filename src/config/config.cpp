@@ -34,11 +34,6 @@ std::string preset_names(const std::vector<Preset>& presets) {
     return names;
 }
 
-// A pattern file's problem keeps its file and line, for report() to name.
-Error file_error(const FileError& error) {
-    return usage_error(error.file, error.reason, error.line);
-}
-
 Expected<std::vector<Preset>> load_formats(const std::string& patterns_option) {
     return load_presets(find_patterns_dir(patterns_option) + "/formats");
 }
