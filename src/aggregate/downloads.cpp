@@ -126,73 +126,75 @@ namespace {
 
 using Rule = DownloadRules::Impl::Rule;
 
-// One entry of a rule; the reason when the entry is wrong.
-std::optional<std::string> read_entry(const PatternEntry& entry, RawRule& raw) {
+// One entry of a rule, added to raw.
+Expected<void> read_entry(const PatternEntry& entry, const std::string& file_name, RawRule& raw) {
+    auto error = [&](std::string reason) {
+        return usage_error(file_name, std::move(reason), entry.line);
+    };
     std::string_view key = entry.key;
     std::optional<std::string_view> expect_what =
         key == "expect" ? std::string_view{} : key_argument(key, "expect");
     if (key == "pattern") {
         if (raw.pattern_line != 0) {
-            return "'pattern' given twice (first at line " + std::to_string(raw.pattern_line) + ")";
+            return error("'pattern' given twice (first at line " +
+                         std::to_string(raw.pattern_line) + ")");
         }
         raw.pattern = std::string(entry.value);
         raw.pattern_line = entry.line;
     } else if (key == "sample") {
-        if (entry.value.empty()) return "a sample needs a resource";
+        if (entry.value.empty()) return error("a sample needs a resource");
         raw.samples.push_back(RawSample{std::string(entry.value), entry.line, 0, {}});
     } else if (expect_what) {
-        if (raw.samples.empty()) return "'expect' must follow a 'sample' line";
+        if (raw.samples.empty()) return error("'expect' must follow a 'sample' line");
         RawSample& sample = raw.samples.back();
         if (*expect_what == "none") {
-            if (entry.has_value) return "'expect none' takes no value";
+            if (entry.has_value) return error("'expect none' takes no value");
             if (sample.none_line != 0 || !sample.expects.empty()) {
-                return "'expect none' must be the only expect line of its sample";
+                return error("'expect none' must be the only expect line of its sample");
             }
             sample.none_line = entry.line;
-            return std::nullopt;
+            return {};
         }
         if (*expect_what != "product" && *expect_what != "version") {
-            return "unknown expectation " + quote(*expect_what) +
-                   " (expect product, expect version or expect none)";
+            return error("unknown expectation " + quote(*expect_what) +
+                         " (expect product, expect version or expect none)");
         }
         if (sample.none_line != 0) {
-            return "'expect none' must be the only expect line of its sample";
+            return error("'expect none' must be the only expect line of its sample");
         }
         for (const RawExpect& other : sample.expects) {
             if (other.capture == *expect_what) {
-                return "'expect " + other.capture + "' given twice for this sample";
+                return error("'expect " + other.capture + "' given twice for this sample");
             }
         }
         sample.expects.push_back(
             RawExpect{std::string(*expect_what), std::string(entry.value), entry.line});
     } else {
-        return "unknown key " + quote(key) + " (" + std::string(keys_help) + ")";
+        return error("unknown key " + quote(key) + " (" + std::string(keys_help) + ")");
     }
-    return std::nullopt;
+    return {};
 }
 
-std::variant<std::vector<RawRule>, DownloadRulesError> parse_raw(std::string_view text,
-                                                                 const std::string& file_name) {
-    PatternFile file = read_pattern_sections(text, "rule", "expect none");
+Expected<std::vector<RawRule>> parse_raw(std::string_view text, const std::string& file_name) {
+    PatternFile file = read_pattern_sections(text, file_name, "rule", "expect none");
     std::vector<RawRule> raws;
     for (const PatternSection& section : file.sections) {
         RawRule& raw = raws.emplace_back();
         raw.name = std::string(section.name);
         raw.line = section.line;
         for (const PatternEntry& entry : section.entries) {
-            if (auto reason = read_entry(entry, raw)) {
-                return DownloadRulesError{file_name, entry.line, std::move(*reason)};
+            if (Expected<void> read = read_entry(entry, file_name, raw); !read) {
+                return std::move(read).error();
             }
         }
     }
-    if (file.error) return DownloadRulesError{file_name, file.error->line, file.error->reason};
+    if (file.error) return *std::move(file.error);
     return raws;
 }
 
-std::variant<Rule, DownloadRulesError> compile_rule(const RawRule& raw,
-                                                    const std::string& file_name) {
+Expected<Rule> compile_rule(const RawRule& raw, const std::string& file_name) {
     auto error = [&](std::size_t line, std::string reason) {
-        return DownloadRulesError{file_name, line, "rule " + quote(raw.name) + ": " + reason};
+        return usage_error(file_name, "rule " + quote(raw.name) + ": " + reason, line);
     };
     if (raw.pattern_line == 0) return error(raw.line, "has no 'pattern' line");
     if (raw.pattern.empty()) return error(raw.pattern_line, "the pattern is empty");
@@ -229,12 +231,11 @@ std::variant<Rule, DownloadRulesError> compile_rule(const RawRule& raw,
 
 // Samples are checked against the whole file, not their rule alone, so that a rule shadowed by
 // an earlier one, or a new rule that swallows a negative sample, is caught at load.
-std::optional<DownloadRulesError> check_samples(const RawRule& raw, std::size_t index,
-                                                const DownloadRules::Impl& impl,
-                                                const std::string& file_name) {
+Expected<void> check_samples(const RawRule& raw, std::size_t index, const DownloadRules::Impl& impl,
+                             const std::string& file_name) {
     const Rule& rule = impl.rules[index];
     auto error = [&](std::size_t line, std::string reason) {
-        return DownloadRulesError{file_name, line, "rule " + quote(raw.name) + ": " + reason};
+        return usage_error(file_name, "rule " + quote(raw.name) + ": " + reason, line);
     };
     auto name_of = [&](std::size_t other) {
         return "rule " + quote(impl.rules[other].name) + " (line " +
@@ -277,7 +278,7 @@ std::optional<DownloadRulesError> check_samples(const RawRule& raw, std::size_t 
             }
         }
     }
-    return std::nullopt;
+    return {};
 }
 
 }  // namespace
@@ -285,46 +286,46 @@ std::optional<DownloadRulesError> check_samples(const RawRule& raw, std::size_t 
 DownloadRules::DownloadRules(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 DownloadRules::~DownloadRules() = default;
 
-std::variant<std::unique_ptr<DownloadRules>, DownloadRulesError> DownloadRules::parse(
-    std::string_view text, const std::string& file_name) {
-    auto parsed = parse_raw(text, file_name);
-    if (auto* problem = std::get_if<DownloadRulesError>(&parsed)) return *problem;
-    const auto& raws = std::get<std::vector<RawRule>>(parsed);
+Expected<std::unique_ptr<DownloadRules>> DownloadRules::parse(std::string_view text,
+                                                              const std::string& file_name) {
+    Expected<std::vector<RawRule>> parsed = parse_raw(text, file_name);
+    if (!parsed) return std::move(parsed).error();
+    const std::vector<RawRule>& raws = *parsed;
 
     auto impl = std::make_unique<Impl>();
     impl->rules.reserve(raws.size());
     auto set = std::make_unique<RE2::Set>(rule_options(), RE2::ANCHOR_BOTH);
     for (const RawRule& raw : raws) {
-        auto compiled = compile_rule(raw, file_name);
-        if (auto* problem = std::get_if<DownloadRulesError>(&compiled)) return *problem;
+        Expected<Rule> compiled = compile_rule(raw, file_name);
+        if (!compiled) return std::move(compiled).error();
         std::string set_error;
         // The Set parses the same pattern with the same options, so it cannot disagree with
         // the RE2 above; a failure here would make indices shift, so treat it as fatal.
         if (set->Add(raw.pattern, &set_error) != static_cast<int>(impl->rules.size())) {
-            return DownloadRulesError{
-                file_name, raw.pattern_line,
-                "rule " + quote(raw.name) + ": invalid pattern: " + set_error};
+            return usage_error(file_name,
+                               "rule " + quote(raw.name) + ": invalid pattern: " + set_error,
+                               raw.pattern_line);
         }
-        impl->rules.push_back(std::get<Rule>(std::move(compiled)));
+        impl->rules.push_back(std::move(*compiled));
     }
     // Compile fails only when the rules together outgrow RE2's memory budget; matching rule by
     // rule is slower but gives the same answers, so a large file still works.
     if (set->Compile()) impl->set = std::move(set);
 
     for (std::size_t i = 0; i < raws.size(); ++i) {
-        if (auto problem = check_samples(raws[i], i, *impl, file_name)) return *problem;
+        if (Expected<void> checked = check_samples(raws[i], i, *impl, file_name); !checked) {
+            return std::move(checked).error();
+        }
     }
     return std::unique_ptr<DownloadRules>(new DownloadRules(std::move(impl)));
 }
 
-std::variant<std::unique_ptr<DownloadRules>, DownloadRulesError> DownloadRules::load(
-    const std::string& path) {
+Expected<std::unique_ptr<DownloadRules>> DownloadRules::load(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return DownloadRulesError{path, 0, std::string("cannot read: ") + std::strerror(errno)};
+    if (!in) return usage_error(path, std::string("cannot read: ") + std::strerror(errno));
     std::ostringstream text;
     text << in.rdbuf();
-    if (in.bad()) return DownloadRulesError{path, 0, "cannot read"};
+    if (in.bad()) return usage_error(path, "cannot read");
     return parse(text.str(), path);
 }
 

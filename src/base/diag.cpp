@@ -29,12 +29,6 @@ void write_message(std::string_view prefix, std::string_view message) {
 
 }  // namespace
 
-std::string FileError::message() const {
-    std::string text = file;
-    if (line > 0) text.append(":").append(std::to_string(line));
-    return text.append(": ").append(reason);
-}
-
 void print_error(std::string_view message) {
     write_message("logsift: error: ", message);
 }

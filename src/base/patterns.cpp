@@ -41,11 +41,13 @@ bool same_words(std::string_view a, std::string_view b) {
     return a.empty() && b.empty();
 }
 
-std::optional<PatternSyntaxError> read_lines(std::string_view text, std::string_view noun,
-                                             std::string_view bare_key,
-                                             std::vector<PatternSection>& sections) {
+Expected<void> read_lines(std::string_view text, const std::string& file_name,
+                          std::string_view noun, std::string_view bare_key,
+                          std::vector<PatternSection>& sections) {
     std::size_t line_no = 0;
-    auto error = [&](std::string reason) { return PatternSyntaxError{line_no, std::move(reason)}; };
+    auto error = [&](std::string reason) {
+        return usage_error(file_name, std::move(reason), line_no);
+    };
     while (!text.empty()) {
         std::size_t newline = text.find('\n');
         std::string_view line = trim(text.substr(0, newline));
@@ -81,17 +83,18 @@ std::optional<PatternSyntaxError> read_lines(std::string_view text, std::string_
         std::string_view value = has_value ? trim(line.substr(equals + 1)) : std::string_view{};
         sections.back().entries.push_back(PatternEntry{key, value, has_value, line_no});
     }
-    return std::nullopt;
+    return {};
 }
 
 }  // namespace
 
-PatternFile read_pattern_sections(std::string_view text, std::string_view noun,
-                                  std::string_view bare_key) {
+PatternFile read_pattern_sections(std::string_view text, const std::string& file_name,
+                                  std::string_view noun, std::string_view bare_key) {
     PatternFile file;
-    file.error = read_lines(text, noun, bare_key, file.sections);
-    if (!file.error && file.sections.empty()) {
-        file.error = PatternSyntaxError{0, "no " + std::string(noun) + "s in the file"};
+    if (Expected<void> read = read_lines(text, file_name, noun, bare_key, file.sections); !read) {
+        file.error = std::move(read).error();
+    } else if (file.sections.empty()) {
+        file.error = usage_error(file_name, "no " + std::string(noun) + "s in the file");
     }
     return file;
 }

@@ -34,16 +34,8 @@ std::string preset_names(const std::vector<Preset>& presets) {
     return names;
 }
 
-// A pattern file's problem keeps its file and line, for report() to name.
-Error file_error(const FileError& error) {
-    return usage_error(error.file, error.reason, error.line);
-}
-
 Expected<std::vector<Preset>> load_formats(const std::string& patterns_option) {
-    std::string path = find_patterns_dir(patterns_option) + "/formats";
-    auto loaded = load_presets(path);
-    if (auto* error = std::get_if<PresetError>(&loaded)) return file_error(*error);
-    return std::get<std::vector<Preset>>(std::move(loaded));
+    return load_presets(find_patterns_dir(patterns_option) + "/formats");
 }
 
 std::optional<double> parse_max_bad(std::string text) {
@@ -59,8 +51,8 @@ std::optional<double> parse_max_bad(std::string text) {
 Expected<std::shared_ptr<const AgentParser>> load_agents(const InputOptions& options) {
     std::string extra = find_patterns_dir(options.patterns_dir) + "/agents.yaml";
     auto loaded = AgentParser::load(find_ua_regexes(options.ua_regexes), extra);
-    if (auto* error = std::get_if<AgentRulesError>(&loaded)) return file_error(*error);
-    std::shared_ptr<const AgentParser> parser = std::move(std::get<0>(loaded));
+    if (!loaded) return std::move(loaded).error();
+    std::shared_ptr<const AgentParser> parser = std::move(*loaded);
     if (options.verbose) {
         for (const std::string& skipped : parser->skipped_patterns()) {
             print_warning("user-agent pattern skipped: " + skipped);
@@ -76,8 +68,8 @@ Expected<void> load_resource_templates(const InputOptions& options, ReduceOption
     std::error_code error;
     if (!fs::exists(path, error)) return {};
     auto loaded = ResourceTemplates::load(path);
-    if (auto* problem = std::get_if<ResourceTemplatesError>(&loaded)) return file_error(*problem);
-    reduce.resource_templates = std::get<0>(std::move(loaded));
+    if (!loaded) return std::move(loaded).error();
+    reduce.resource_templates = std::move(*loaded);
     return {};
 }
 
@@ -317,8 +309,8 @@ Expected<AggregateConfig> build_aggregate_config(const AggregateCliOptions& opti
                                      ? find_patterns_dir(options.input.patterns_dir) + "/downloads"
                                      : options.downloads_rules;
         auto rules = DownloadRules::load(rules_path);
-        if (auto* error = std::get_if<DownloadRulesError>(&rules)) return file_error(*error);
-        config.rules = std::get<std::unique_ptr<DownloadRules>>(std::move(rules));
+        if (!rules) return std::move(rules).error();
+        config.rules = std::move(*rules);
     }
 
     SummarySettings& settings = config.settings;

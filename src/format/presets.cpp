@@ -43,9 +43,9 @@ std::optional<FieldKind> kind_by_name(std::string_view name) {
     return std::nullopt;
 }
 
-std::variant<Preset, PresetError> check_preset(const RawPreset& raw, const std::string& file) {
+Expected<Preset> check_preset(const RawPreset& raw, const std::string& file) {
     auto error = [&](std::size_t line, std::string reason) {
-        return PresetError{file, line, "preset '" + raw.name + "': " + std::move(reason)};
+        return usage_error(file, "preset '" + raw.name + "': " + std::move(reason), line);
     };
     if (raw.description_line == 0) return error(raw.line, "has no description");
     if (raw.format_line == 0) return error(raw.line, "has no format");
@@ -77,61 +77,64 @@ std::variant<Preset, PresetError> check_preset(const RawPreset& raw, const std::
     return Preset{raw.name, raw.description, std::move(format)};
 }
 
-// One entry of a preset; the reason when the entry is wrong.
-std::optional<std::string> read_entry(const PatternEntry& entry, RawPreset& raw) {
+// One entry of a preset, added to raw.
+Expected<void> read_entry(const PatternEntry& entry, const std::string& file_name, RawPreset& raw) {
+    auto error = [&](std::string reason) {
+        return usage_error(file_name, std::move(reason), entry.line);
+    };
     std::string_view key = entry.key;
     std::string value(entry.value);
     if (key == "description" || key == "format") {
         std::size_t& seen = key == "format" ? raw.format_line : raw.description_line;
-        if (seen != 0) return quote(key) + " given twice";
+        if (seen != 0) return error(quote(key) + " given twice");
         seen = entry.line;
         (key == "format" ? raw.format : raw.description) = std::move(value);
     } else if (key == "sample") {
         raw.samples.push_back(RawSample{std::move(value), entry.line, {}});
     } else if (std::optional<std::string_view> field = key_argument(key, "expect")) {
-        if (raw.samples.empty()) return "'expect' must follow a 'sample' line";
+        if (raw.samples.empty()) return error("'expect' must follow a 'sample' line");
         raw.samples.back().expects.push_back(
             RawExpect{std::string(*field), std::move(value), entry.line});
     } else {
-        return "unknown key " + quote(key) + " (keys: description, format, sample, expect FIELD)";
+        return error("unknown key " + quote(key) +
+                     " (keys: description, format, sample, expect FIELD)");
     }
-    return std::nullopt;
+    return {};
 }
 
 }  // namespace
 
-std::variant<std::vector<Preset>, PresetError> parse_presets(std::string_view text,
-                                                             const std::string& file_name) {
-    PatternFile file = read_pattern_sections(text, "preset");
+Expected<std::vector<Preset>> parse_presets(std::string_view text, const std::string& file_name) {
+    PatternFile file = read_pattern_sections(text, file_name, "preset");
     std::vector<RawPreset> raws;
     for (const PatternSection& section : file.sections) {
         RawPreset& raw = raws.emplace_back();
         raw.name = std::string(section.name);
         raw.line = section.line;
         for (const PatternEntry& entry : section.entries) {
-            if (auto reason = read_entry(entry, raw)) {
-                return PresetError{file_name, entry.line, std::move(*reason)};
+            if (Expected<void> read = read_entry(entry, file_name, raw); !read) {
+                return std::move(read).error();
             }
         }
     }
-    if (file.error) return PresetError{file_name, file.error->line, file.error->reason};
+    if (file.error) return *std::move(file.error);
 
     std::vector<Preset> presets;
     presets.reserve(raws.size());
     for (const RawPreset& raw : raws) {
-        auto checked = check_preset(raw, file_name);
-        if (auto* problem = std::get_if<PresetError>(&checked)) return *problem;
-        presets.push_back(std::get<Preset>(std::move(checked)));
+        Expected<Preset> checked = check_preset(raw, file_name);
+        if (!checked) return std::move(checked).error();
+        presets.push_back(std::move(*checked));
     }
     return presets;
 }
 
-std::variant<std::vector<Preset>, PresetError> load_presets(const std::string& path) {
+Expected<std::vector<Preset>> load_presets(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) return PresetError{path, 0, std::string("cannot read: ") + std::strerror(errno)};
+    if (!in) return usage_error(path, std::string("cannot read: ") + std::strerror(errno));
     std::ostringstream text;
     text << in.rdbuf();
-    if (in.bad()) return PresetError{path, 0, "cannot read"};
+    if (in.bad()) return usage_error(path, "cannot read");
     return parse_presets(text.str(), path);
 }
 

@@ -14,7 +14,7 @@ namespace {
 
 using namespace agent_rules;
 
-// Raised while loading; converted to AgentRulesError at the edge of load().
+// Raised while loading; converted to an Error at the edge of load().
 struct LoadFailure {
     std::size_t line;
     std::string reason;
@@ -128,22 +128,19 @@ void AgentParser::Impl::add_device_rules(std::span<const DeviceEntry> entries,
 
 namespace {
 
-std::optional<YAML::Node> load_yaml(const std::string& path, bool is_uap_core,
-                                    AgentRulesError& error) {
+Expected<YAML::Node> load_yaml(const std::string& path, bool is_uap_core) {
     std::ifstream probe(path);
     if (!probe) {
-        error = {path, 0,
-                 is_uap_core ? "cannot read uap-core's user-agent rules; install them with "
-                               "`apt-get install uap-core`, or pass --ua-regexes FILE"
-                             : "cannot read the file"};
-        return std::nullopt;
+        return usage_error(path, is_uap_core
+                                     ? "cannot read uap-core's user-agent rules; install them with "
+                                       "`apt-get install uap-core`, or pass --ua-regexes FILE"
+                                     : "cannot read the file");
     }
     try {
         return YAML::LoadFile(path);
     } catch (const YAML::Exception& failure) {
         const std::size_t line = failure.mark.is_null() ? 0 : failure.mark.line + 1;
-        error = {path, line, failure.msg};
-        return std::nullopt;
+        return usage_error(path, failure.msg, line);
     }
 }
 
@@ -190,15 +187,15 @@ void check_samples(const YAML::Node& parsers, const AgentParser::Impl& impl) {
 
 }  // namespace
 
-std::variant<std::unique_ptr<AgentParser>, AgentRulesError> AgentParser::load(
-    const std::string& regexes_path, const std::string& extra_path) {
-    AgentRulesError error;
-    std::optional<YAML::Node> uap = load_yaml(regexes_path, true, error);
-    if (!uap) return error;
+Expected<std::unique_ptr<AgentParser>> AgentParser::load(const std::string& regexes_path,
+                                                         const std::string& extra_path) {
+    Expected<YAML::Node> uap = load_yaml(regexes_path, true);
+    if (!uap) return std::move(uap).error();
     std::optional<YAML::Node> extra;
     if (!extra_path.empty()) {
-        extra = load_yaml(extra_path, false, error);
-        if (!extra) return error;
+        Expected<YAML::Node> loaded = load_yaml(extra_path, false);
+        if (!loaded) return std::move(loaded).error();
+        extra = std::move(*loaded);
     }
 
     auto impl = std::make_unique<Impl>();
@@ -251,10 +248,10 @@ std::variant<std::unique_ptr<AgentParser>, AgentRulesError> AgentParser::load(
             check_samples(extra_parsers, *impl);
         }
     } catch (const LoadFailure& failure) {
-        return AgentRulesError{*file, failure.line, failure.reason};
+        return usage_error(*file, failure.reason, failure.line);
     } catch (const YAML::Exception& failure) {
         const std::size_t line = failure.mark.is_null() ? 0 : failure.mark.line + 1;
-        return AgentRulesError{*file, line, failure.msg};
+        return usage_error(*file, failure.msg, line);
     }
     return std::unique_ptr<AgentParser>(new AgentParser(std::move(impl)));
 }

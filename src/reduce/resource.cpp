@@ -270,37 +270,45 @@ struct RawSample {
     std::size_t expect_line = 0;
 };
 
-// Why text is not a template, or nothing.
-std::optional<std::string> template_problem(std::string_view text,
-                                            std::vector<std::string>& segments) {
-    if (text.empty() || text.front() != '/') return "a template starts with '/'";
+// The segments of the `template = TEXT` entry.
+Expected<std::vector<std::string>> template_segments(const PatternEntry& entry,
+                                                     const std::string& file_name) {
+    auto error = [&](std::string reason) {
+        return usage_error(file_name, std::move(reason), entry.line);
+    };
+    std::string_view text = entry.value;
+    if (text.empty() || text.front() != '/') return error("a template starts with '/'");
+    std::vector<std::string> segments;
     bool wildcard = false;
     std::size_t position = 0;
     while (position < text.size()) {
         std::size_t end = std::min(text.find('/', position + 1), text.size());
         std::string_view segment = text.substr(position + 1, end - position - 1);
-        if (segment.empty()) return "a template has no empty segments ('//' or a trailing '/')";
+        if (segment.empty()) {
+            return error("a template has no empty segments ('//' or a trailing '/')");
+        }
         if (segment == "{}") {
             wildcard = true;
         } else if (segment.find_first_of("{};?# \t") != std::string_view::npos) {
-            return "segment " + quote(segment) +
-                   " is neither '{}' nor literal text (no '{', '}', ';', '?', '#' or blanks)";
+            return error(
+                "segment " + quote(segment) +
+                " is neither '{}' nor literal text (no '{', '}', ';', '?', '#' or blanks)");
         }
         segments.emplace_back(segment);
         position = end;
     }
-    if (!wildcard) return "a template needs at least one '{}' segment";
-    return std::nullopt;
+    if (!wildcard) return error("a template needs at least one '{}' segment");
+    return segments;
 }
 
 }  // namespace
 
-std::variant<std::shared_ptr<const ResourceTemplates>, ResourceTemplatesError>
-ResourceTemplates::parse(std::string_view text, const std::string& file_name) {
+Expected<std::shared_ptr<const ResourceTemplates>> ResourceTemplates::parse(
+    std::string_view text, const std::string& file_name) {
     auto templates = std::make_shared<ResourceTemplates>();
-    PatternFile file = read_pattern_sections(text, "template");
+    PatternFile file = read_pattern_sections(text, file_name, "template");
     auto error = [&](std::size_t line, std::string reason) {
-        return ResourceTemplatesError{file_name, line, std::move(reason)};
+        return usage_error(file_name, std::move(reason), line);
     };
     std::vector<std::vector<RawSample>> samples;
     for (const PatternSection& section : file.sections) {
@@ -314,9 +322,9 @@ ResourceTemplates::parse(std::string_view text, const std::string& file_name) {
                     return error(item.line, "'template' given twice (first at line " +
                                                 std::to_string(template_line) + ")");
                 }
-                if (auto problem = template_problem(item.value, entry.segments)) {
-                    return error(item.line, *problem);
-                }
+                auto segments = template_segments(item, file_name);
+                if (!segments) return std::move(segments).error();
+                entry.segments = std::move(*segments);
                 entry.text = std::string(item.value);
                 template_line = item.line;
             } else if (item.key == "sample") {
@@ -347,8 +355,10 @@ ResourceTemplates::parse(std::string_view text, const std::string& file_name) {
     }
     if (file.error) {
         // A file whose templates are all commented out is fine: it asks for none.
-        if (file.sections.empty() && file.error->line == 0) return templates;
-        return error(file.error->line, file.error->reason);
+        if (file.sections.empty() && file.error->line == 0) {
+            return std::shared_ptr<const ResourceTemplates>(std::move(templates));
+        }
+        return *std::move(file.error);
     }
 
     for (std::size_t i = 0; i < templates->templates_.size(); ++i) {
@@ -390,18 +400,16 @@ ResourceTemplates::parse(std::string_view text, const std::string& file_name) {
             }
         }
     }
-    return templates;
+    return std::shared_ptr<const ResourceTemplates>(std::move(templates));
 }
 
-std::variant<std::shared_ptr<const ResourceTemplates>, ResourceTemplatesError>
-ResourceTemplates::load(const std::string& path) {
+Expected<std::shared_ptr<const ResourceTemplates>> ResourceTemplates::load(
+    const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return ResourceTemplatesError{path, 0, std::string("cannot read: ") + std::strerror(errno)};
-    }
+    if (!in) return usage_error(path, std::string("cannot read: ") + std::strerror(errno));
     std::ostringstream text;
     text << in.rdbuf();
-    if (in.bad()) return ResourceTemplatesError{path, 0, "cannot read"};
+    if (in.bad()) return usage_error(path, "cannot read");
     return parse(text.str(), path);
 }
 

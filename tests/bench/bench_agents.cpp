@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
+#include <cinttypes>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -28,12 +29,13 @@ int main(int argc, char** argv) {
     const Clock::time_point load_start = Clock::now();
     auto loaded = logsift::AgentParser::load(regexes, extra);
     const double load_seconds = seconds_since(load_start);
-    if (auto* error = std::get_if<logsift::AgentRulesError>(&loaded)) {
-        std::fprintf(stderr, "bench-agents: %s:%zu: %s\n", error->file.c_str(), error->line,
-                     error->reason.c_str());
+    if (!loaded) {
+        const logsift::Error& error = loaded.error();
+        std::fprintf(stderr, "bench-agents: %s:%" PRIu64 ": %s\n", error.file.c_str(), error.line,
+                     error.reason.c_str());
         return 2;
     }
-    const logsift::AgentParser& parser = *std::get<0>(loaded);
+    const logsift::AgentParser& parser = **loaded;
 
     std::vector<std::string> agents;
     for (const YAML::Node& test_case : YAML::LoadFile(corpus_path)["test_cases"]) {

@@ -9,7 +9,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <variant>
 
 #include "logsift/reduce/useragent.hpp"
 
@@ -22,11 +21,11 @@ logsift::AgentParser* parser = nullptr;
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
     auto loaded = logsift::AgentParser::load(logsift::find_ua_regexes(""),
                                              std::string(LOGSIFT_PATTERNS_DIR) + "/agents.yaml");
-    if (auto* error = std::get_if<logsift::AgentRulesError>(&loaded)) {
-        std::fprintf(stderr, "fuzz_agent: %s\n", error->message().c_str());
+    if (!loaded) {
+        std::fprintf(stderr, "fuzz_agent: %s\n", loaded.error().message().c_str());
         std::abort();
     }
-    parser = std::get<std::unique_ptr<logsift::AgentParser>>(loaded).release();
+    parser = loaded->release();
     return 0;
 }
 

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
-#include <variant>
+#include <utility>
 #include <vector>
 
 #include "logsift/format/format.hpp"
@@ -35,11 +35,11 @@ std::vector<logsift::Column> all_columns() {
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
     auto loaded = logsift::load_presets(std::string(LOGSIFT_PATTERNS_DIR) + "/formats");
-    if (auto* error = std::get_if<logsift::PresetError>(&loaded)) {
-        std::fprintf(stderr, "fuzz_scan: %s\n", error->message().c_str());
+    if (!loaded) {
+        std::fprintf(stderr, "fuzz_scan: %s\n", loaded.error().message().c_str());
         std::abort();
     }
-    presets = new std::vector<logsift::Preset>(std::get<std::vector<logsift::Preset>>(loaded));
+    presets = new std::vector<logsift::Preset>(std::move(*loaded));
     return 0;
 }
 

@@ -6,7 +6,7 @@
 
 #include <memory>
 #include <string>
-#include <variant>
+#include <utility>
 
 #include "logsift/reduce/agent_grammar.hpp"
 #include "logsift/reduce/useragent.hpp"
@@ -19,8 +19,8 @@ const AgentParser& parser() {
     static const std::unique_ptr<AgentParser> loaded = [] {
         auto result = AgentParser::load("/usr/share/uap-core/regexes.yaml",
                                         std::string(LOGSIFT_PATTERNS_DIR) + "/agents.yaml");
-        REQUIRE(std::holds_alternative<std::unique_ptr<AgentParser>>(result));
-        return std::move(std::get<0>(result));
+        REQUIRE(result.has_value());
+        return std::move(*result);
     }();
     return *loaded;
 }

@@ -13,32 +13,29 @@
 
 using logsift::DownloadMatch;
 using logsift::DownloadRules;
-using logsift::DownloadRulesError;
+using logsift::Error;
 
 namespace {
 
 std::unique_ptr<DownloadRules> parse_ok(std::string_view text) {
     auto result = DownloadRules::parse(text, "rules");
-    if (auto* error = std::get_if<DownloadRulesError>(&result)) {
-        FAIL_CHECK(error->file << ":" << error->line << ": " << error->reason);
-    }
-    REQUIRE(std::holds_alternative<std::unique_ptr<DownloadRules>>(result));
-    return std::get<std::unique_ptr<DownloadRules>>(std::move(result));
+    if (!result) FAIL_CHECK(result.error().message());
+    REQUIRE(result.has_value());
+    return std::move(*result);
 }
 
-DownloadRulesError parse_error(std::string_view text) {
+Error parse_error(std::string_view text) {
     auto result = DownloadRules::parse(text, "rules");
-    REQUIRE(std::holds_alternative<DownloadRulesError>(result));
-    return std::get<DownloadRulesError>(std::move(result));
+    REQUIRE_FALSE(result.has_value());
+    CHECK(result.error().fault == logsift::Fault::usage);
+    return std::move(result).error();
 }
 
 const DownloadRules& shipped() {
     static const std::unique_ptr<DownloadRules> rules = [] {
         auto result = DownloadRules::load(std::string(LOGSIFT_PATTERNS_DIR) + "/downloads");
-        if (auto* error = std::get_if<DownloadRulesError>(&result)) {
-            FAIL(error->file << ":" << error->line << ": " << error->reason);
-        }
-        return std::get<std::unique_ptr<DownloadRules>>(std::move(result));
+        if (!result) FAIL(result.error().message());
+        return std::move(*result);
     }();
     return *rules;
 }
@@ -276,7 +273,7 @@ TEST_CASE("broken rule files name the line and the reason") {
              {"[r]\npattern = .*\nsample =\n", 3, "a sample needs a resource"},
          }) {
         CAPTURE(c.text);
-        DownloadRulesError error = parse_error(c.text);
+        Error error = parse_error(c.text);
         CHECK(error.file == "rules");
         CHECK(error.line == c.line);
         CHECK(error.reason == c.reason);
@@ -285,8 +282,8 @@ TEST_CASE("broken rule files name the line and the reason") {
 
 TEST_CASE("a file that cannot be read") {
     auto result = DownloadRules::load("/nonexistent/logsift/downloads");
-    REQUIRE(std::holds_alternative<DownloadRulesError>(result));
-    const auto& error = std::get<DownloadRulesError>(result);
+    REQUIRE_FALSE(result.has_value());
+    const Error& error = result.error();
     CHECK(error.file == "/nonexistent/logsift/downloads");
     CHECK(error.line == 0);
     CHECK(error.reason == "cannot read: No such file or directory");

@@ -17,7 +17,6 @@ using logsift::FieldKind;
 using logsift::Fields;
 using logsift::LogFormat;
 using logsift::Preset;
-using logsift::PresetError;
 using logsift::ScanError;
 using logsift::Syntax;
 using logsift::TimeSyntax;
@@ -551,10 +550,8 @@ TEST_CASE("a later field of the same kind overwrites an earlier one") {
 
 TEST_CASE("the real presets file loads with every preset passing its own samples") {
     auto loaded = logsift::load_presets(std::string(LOGSIFT_PATTERNS_DIR) + "/formats");
-    if (auto* error = std::get_if<PresetError>(&loaded)) {
-        FAIL(error->file << ":" << error->line << ": " << error->reason);
-    }
-    const auto& presets = std::get<std::vector<Preset>>(loaded);
+    if (!loaded) FAIL(loaded.error().message());
+    const std::vector<Preset>& presets = *loaded;
     std::vector<std::string> names;
     for (const Preset& preset : presets) {
         names.push_back(preset.name);
@@ -572,15 +569,16 @@ TEST_CASE("the real presets file loads with every preset passing its own samples
                      preset.name == "logsift" || preset.name == "logsift_jsonl";
         CHECK(preset.format.syntax() == (nginx ? Syntax::nginx : Syntax::apache));
     }
-    CHECK(logsift::load_presets("/nonexistent/formats").index() == 1);
+    CHECK_FALSE(logsift::load_presets("/nonexistent/formats").has_value());
 }
 
 namespace {
 
-PresetError preset_error(std::string_view text) {
+Error preset_error(std::string_view text) {
     auto result = logsift::parse_presets(text, "formats");
-    REQUIRE(std::holds_alternative<PresetError>(result));
-    return std::get<PresetError>(result);
+    REQUIRE_FALSE(result.has_value());
+    CHECK(result.error().fault == logsift::Fault::usage);
+    return std::move(result).error();
 }
 
 }  // namespace
@@ -596,8 +594,8 @@ TEST_CASE("parse_presets reads entries and checks samples") {
         "expect client = 192.0.2.1\n"
         "expect status = 200\n",
         "formats");
-    REQUIRE(std::holds_alternative<std::vector<Preset>>(result));
-    const auto& presets = std::get<std::vector<Preset>>(result);
+    REQUIRE(result.has_value());
+    const std::vector<Preset>& presets = *result;
     REQUIRE(presets.size() == 1);
     CHECK(presets[0].name == "tiny");
     CHECK(presets[0].description == "client and status");
@@ -607,59 +605,59 @@ TEST_CASE("parse_presets reads entries and checks samples") {
 TEST_CASE("a broken preset entry names the file and the line and the reason") {
     const std::string head = "[tiny]\ndescription = d\nformat = $remote_addr $status\n";
 
-    PresetError no_match = preset_error(head + "sample = 192.0.2.1 abc\nexpect status = 200\n");
+    Error no_match = preset_error(head + "sample = 192.0.2.1 abc\nexpect status = 200\n");
     CHECK(no_match.file == "formats");
     CHECK(no_match.line == 4);
     CHECK(no_match.reason ==
           "preset 'tiny': sample does not match: status is not a number at column 11");
 
-    PresetError wrong = preset_error(head + "sample = 192.0.2.1 404\nexpect status = 200\n");
+    Error wrong = preset_error(head + "sample = 192.0.2.1 404\nexpect status = 200\n");
     CHECK(wrong.line == 5);
     CHECK(wrong.reason == "preset 'tiny': expected status '200', scanned '404'");
 
-    PresetError absent = preset_error(head + "sample = 192.0.2.1 404\nexpect port = 80\n");
+    Error absent = preset_error(head + "sample = 192.0.2.1 404\nexpect port = 80\n");
     CHECK(absent.line == 5);
     CHECK(absent.reason == "preset 'tiny': the format has no field 'port'");
 
-    PresetError unknown_field = preset_error(head + "sample = 192.0.2.1 404\nexpect colour = 1\n");
+    Error unknown_field = preset_error(head + "sample = 192.0.2.1 404\nexpect colour = 1\n");
     CHECK(unknown_field.reason == "preset 'tiny': unknown field 'colour'");
 
-    PresetError bad_format =
+    Error bad_format =
         preset_error("[x]\ndescription = d\nformat = %h %Q\nsample = a\nexpect client = a\n");
     CHECK(bad_format.line == 3);
     CHECK(bad_format.reason == "preset 'x': bad format: unknown Apache directive '%Q' at column 4");
 
-    PresetError duplicate =
+    Error duplicate =
         preset_error(head + "sample = 192.0.2.1 200\nexpect status = 200\n" + "[tiny]\n");
     CHECK(duplicate.line == 6);
     CHECK(duplicate.reason == "duplicate preset 'tiny' (first at line 1)");
 
-    PresetError no_sample = preset_error(head);
+    Error no_sample = preset_error(head);
     CHECK(no_sample.line == 1);
     CHECK(no_sample.reason == "preset 'tiny': has no sample");
 
-    PresetError no_expect = preset_error(head + "sample = 192.0.2.1 200\n");
+    Error no_expect = preset_error(head + "sample = 192.0.2.1 200\n");
     CHECK(no_expect.line == 4);
     CHECK(no_expect.reason == "preset 'tiny': sample has no expect lines");
 
-    PresetError no_description = preset_error("[x]\nformat = %h\nsample = a\nexpect client = a\n");
+    Error no_description = preset_error("[x]\nformat = %h\nsample = a\nexpect client = a\n");
     CHECK(no_description.line == 1);
     CHECK(no_description.reason == "preset 'x': has no description");
 
-    PresetError unknown_key = preset_error("[x]\ncolour = red\n");
+    Error unknown_key = preset_error("[x]\ncolour = red\n");
     CHECK(unknown_key.line == 2);
     CHECK(unknown_key.reason ==
           "unknown key 'colour' (keys: description, format, sample, expect FIELD)");
 
-    PresetError no_equals = preset_error("[x]\njust words\n");
+    Error no_equals = preset_error("[x]\njust words\n");
     CHECK(no_equals.line == 2);
     CHECK(no_equals.reason == "expected 'key = value'");
 
-    PresetError outside = preset_error("format = %h\n");
+    Error outside = preset_error("format = %h\n");
     CHECK(outside.line == 1);
     CHECK(outside.reason == "a [name] line must come before 'format'");
 
-    PresetError empty = preset_error("# nothing\n");
+    Error empty = preset_error("# nothing\n");
     CHECK(empty.line == 0);
     CHECK(empty.reason == "no presets in the file");
 }

@@ -22,7 +22,7 @@ TEST_CASE("sections keep their entries, lines and trimmed views into the text") 
         "empty =\n"
         "\t[second-2.b_c]\n"
         "a = b = c\n";
-    PatternFile file = read_pattern_sections(text, "rule");
+    PatternFile file = read_pattern_sections(text, "rules", "rule");
     REQUIRE_FALSE(file.error.has_value());
     REQUIRE(file.sections.size() == 2);
 
@@ -51,7 +51,7 @@ TEST_CASE("sections keep their entries, lines and trimmed views into the text") 
 
 TEST_CASE("the allowed bare key stands alone however its words are spaced") {
     PatternFile file =
-        read_pattern_sections("[r]\nexpect none\nexpect \t none\n", "rule", "expect none");
+        read_pattern_sections("[r]\nexpect none\nexpect \t none\n", "rules", "rule", "expect none");
     REQUIRE_FALSE(file.error.has_value());
     REQUIRE(file.sections.size() == 1);
     REQUIRE(file.sections[0].entries.size() == 2);
@@ -83,15 +83,18 @@ TEST_CASE("syntax mistakes name the line and the reason, with the caller's noun"
              {"expect none\n", "expect none", 1, "a [name] line must come before 'expect none'"},
          }) {
         CAPTURE(c.text);
-        PatternFile file = read_pattern_sections(c.text, "preset", c.bare_key);
+        PatternFile file = read_pattern_sections(c.text, "formats", "preset", c.bare_key);
         REQUIRE(file.error.has_value());
+        CHECK(file.error->fault == logsift::Fault::usage);
+        CHECK(file.error->file == "formats");
         CHECK(file.error->line == c.line);
         CHECK(file.error->reason == c.reason);
     }
 }
 
 TEST_CASE("the sections before a syntax mistake come back with it") {
-    PatternFile file = read_pattern_sections("[a]\nk = 1\n[b]\nl = 2\noops\nm = 3\n", "rule");
+    PatternFile file =
+        read_pattern_sections("[a]\nk = 1\n[b]\nl = 2\noops\nm = 3\n", "rules", "rule");
     REQUIRE(file.error.has_value());
     CHECK(file.error->line == 5);
     REQUIRE(file.sections.size() == 2);

@@ -83,8 +83,8 @@ const std::map<std::size_t, const char*> expected_bot_disagreements = {};
 const AgentParser& uap_only() {
     static const std::unique_ptr<AgentParser> parser = [] {
         auto loaded = AgentParser::load(uap_regexes, "");
-        REQUIRE(std::holds_alternative<std::unique_ptr<AgentParser>>(loaded));
-        return std::move(std::get<0>(loaded));
+        REQUIRE(loaded.has_value());
+        return std::move(*loaded);
     }();
     return *parser;
 }
@@ -92,10 +92,8 @@ const AgentParser& uap_only() {
 const AgentParser& with_extras() {
     static const std::unique_ptr<AgentParser> parser = [] {
         auto loaded = AgentParser::load(uap_regexes, agents_yaml);
-        if (auto* error = std::get_if<AgentRulesError>(&loaded)) {
-            FAIL(error->file << ":" << error->line << ": " << error->reason);
-        }
-        return std::move(std::get<0>(loaded));
+        if (!loaded) FAIL(loaded.error().message());
+        return std::move(*loaded);
     }();
     return *parser;
 }
@@ -130,11 +128,12 @@ struct TempFile {
     ~TempFile() { std::remove(path.c_str()); }
 };
 
-AgentRulesError load_error(const std::string& extra_content) {
+Error load_error(const std::string& extra_content) {
     TempFile file(extra_content);
     auto loaded = AgentParser::load(uap_regexes, file.path);
-    REQUIRE(std::holds_alternative<AgentRulesError>(loaded));
-    AgentRulesError error = std::get<AgentRulesError>(loaded);
+    REQUIRE_FALSE(loaded.has_value());
+    Error error = std::move(loaded).error();
+    CHECK(error.fault == logsift::Fault::usage);
     CHECK(error.file == file.path);
     return error;
 }
@@ -245,7 +244,7 @@ TEST_CASE("useragent: agents.yaml loads, its samples checked") {
 
 TEST_CASE("useragent: agents.yaml errors name file, line and reason") {
     SUBCASE("a sample that gives another answer") {
-        const AgentRulesError error = load_error(
+        const Error error = load_error(
             "user_agent_parsers:\n"
             "  - regex: '^(pip)/(\\d+)\\.(\\d+)'\n"
             "    samples:\n"
@@ -259,7 +258,7 @@ TEST_CASE("useragent: agents.yaml errors name file, line and reason") {
         CHECK(error.reason.find("secret-host-name") == std::string::npos);
     }
     SUBCASE("a sample decided by an earlier entry") {
-        const AgentRulesError error = load_error(
+        const Error error = load_error(
             "user_agent_parsers:\n"
             "  - regex: '^(pip)/'\n"
             "    samples:\n"
@@ -271,7 +270,7 @@ TEST_CASE("useragent: agents.yaml errors name file, line and reason") {
         CHECK(error.reason == "sample is decided by the entry at line 2, not by its own entry");
     }
     SUBCASE("a sample with the wrong class") {
-        const AgentRulesError error = load_error(
+        const Error error = load_error(
             "user_agent_parsers:\n"
             "  - regex: '^(pip)/(\\d+)'\n"
             "    samples:\n"
@@ -280,14 +279,14 @@ TEST_CASE("useragent: agents.yaml errors name file, line and reason") {
         CHECK(error.reason == "sample gives class 'browser', expected 'tool'");
     }
     SUBCASE("an entry without samples") {
-        const AgentRulesError error = load_error(
+        const Error error = load_error(
             "user_agent_parsers:\n"
             "  - regex: '^(pip)/(\\d+)'\n");
         CHECK(error.line == 2);
         CHECK(error.reason == "entry without samples");
     }
     SUBCASE("a regex RE2 cannot compile") {
-        const AgentRulesError error = load_error(
+        const Error error = load_error(
             "user_agent_parsers:\n"
             "  - regex: '^(pip)/(?=\\d)'\n"
             "    samples:\n"
@@ -296,12 +295,12 @@ TEST_CASE("useragent: agents.yaml errors name file, line and reason") {
         CHECK(error.reason.rfind("RE2 cannot compile the regex: ", 0) == 0);
     }
     SUBCASE("broken YAML") {
-        const AgentRulesError error = load_error("user_agent_parsers:\n  - regex: '^(pip\n");
+        const Error error = load_error("user_agent_parsers:\n  - regex: '^(pip\n");
         CHECK(error.line == 2);
         CHECK_FALSE(error.reason.empty());
     }
     SUBCASE("no rule list") {
-        const AgentRulesError error = load_error("tool_families: [curl]\n");
+        const Error error = load_error("tool_families: [curl]\n");
         CHECK(error.line == 0);
         CHECK(error.reason == "user_agent_parsers list missing");
     }
@@ -309,8 +308,8 @@ TEST_CASE("useragent: agents.yaml errors name file, line and reason") {
 
 TEST_CASE("useragent: a missing regexes.yaml says how to get it") {
     auto loaded = AgentParser::load("/nonexistent/regexes.yaml", "");
-    REQUIRE(std::holds_alternative<AgentRulesError>(loaded));
-    const AgentRulesError& error = std::get<AgentRulesError>(loaded);
+    REQUIRE_FALSE(loaded.has_value());
+    const Error& error = loaded.error();
     CHECK(error.file == "/nonexistent/regexes.yaml");
     CHECK(error.line == 0);
     CHECK(error.reason ==
@@ -334,8 +333,8 @@ TEST_CASE("useragent: replacements substitute $1..$9 and trim") {
         "    device_replacement: 'Spider'\n"
         "  - regex: '(Spider)Man'\n");
     auto loaded = AgentParser::load(regexes.path, "");
-    REQUIRE(std::holds_alternative<std::unique_ptr<AgentParser>>(loaded));
-    const AgentParser& parser = *std::get<0>(loaded);
+    REQUIRE(loaded.has_value());
+    const AgentParser& parser = **loaded;
 
     AgentInfo info = parser.parse("Big Thing/7 and more");
     CHECK(info.family == "Thing of Big");

@@ -7,10 +7,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
-#include "logsift/base/diag.hpp"
+#include "logsift/base/error.hpp"
 
 namespace logsift {
 
@@ -19,16 +18,13 @@ struct DownloadMatch {
     std::string_view version;
 };
 
-using DownloadRulesError = FileError;
-
 class DownloadRules {
   public:
     // Loads a downloads file (see patterns/downloads for its syntax): rules in RE2 syntax,
     // each with sample resources and what they must give, checked at load.
-    static std::variant<std::unique_ptr<DownloadRules>, DownloadRulesError> load(
-        const std::string& path);
-    static std::variant<std::unique_ptr<DownloadRules>, DownloadRulesError> parse(
-        std::string_view text, const std::string& file_name);
+    static Expected<std::unique_ptr<DownloadRules>> load(const std::string& path);
+    static Expected<std::unique_ptr<DownloadRules>> parse(std::string_view text,
+                                                          const std::string& file_name);
 
     // The first rule that matches resource, with its captures; nullopt when none does.
     // Thread-safe. Cheap for resources no rule can match (one RE2::Set pass).

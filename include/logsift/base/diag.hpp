@@ -2,8 +2,6 @@
 // Messages never carry a log line's content, only file names, line numbers, columns and reasons.
 #pragma once
 
-#include <cstddef>
-#include <string>
 #include <string_view>
 
 namespace logsift {
@@ -14,16 +12,6 @@ enum class ExitCode : int {
     input_error = 1,  // an input could not be read or decoded, too many bad lines, --strict
     usage = 2,        // usage or configuration error; no input was read
     interrupted = 130,
-};
-
-// A problem in a data file that users edit or install (patterns/*, uap-core's regexes.yaml):
-// where it is and why. The reason never quotes a log line.
-struct FileError {
-    std::string file;
-    std::size_t line = 0;  // 1-based; 0 when the whole file is at fault
-    std::string reason;
-    // "FILE:LINE: reason", or "FILE: reason" when no line is to blame.
-    std::string message() const;
 };
 
 // Each writes "logsift: error: " / "logsift: warning: " / "logsift: " + message + "\n" in a

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "logsift/base/error.hpp"
+
 namespace logsift {
 
 // Views point into the text given to read_pattern_sections.
@@ -25,24 +27,19 @@ struct PatternSection {
     std::vector<PatternEntry> entries;
 };
 
-struct PatternSyntaxError {
-    std::size_t line = 0;  // 0 when the whole file is at fault
-    std::string reason;
-};
-
 // A parser reports the first problem in the file, whether the syntax or a key's meaning is at
 // fault, so the sections read before a syntax error come back with it: the parser checks those
 // first and reports the syntax error only if they hold none.
 struct PatternFile {
     std::vector<PatternSection> sections;
-    std::optional<PatternSyntaxError> error;
+    std::optional<Error> error;
 };
 
-// noun ("preset", "rule") names a section in messages. bare_key, when not empty, is the one key
-// that may stand without `= value`; its words may be spaced differently in the file.
-// A file without a section is an error (at line 0).
-PatternFile read_pattern_sections(std::string_view text, std::string_view noun,
-                                  std::string_view bare_key = {});
+// file_name names the file in errors. noun ("preset", "rule") names a section in messages.
+// bare_key, when not empty, is the one key that may stand without `= value`; its words may be
+// spaced differently in the file. A file without a section is an error (at line 0).
+PatternFile read_pattern_sections(std::string_view text, const std::string& file_name,
+                                  std::string_view noun, std::string_view bare_key = {});
 
 // The rest of key after its first word when that word is `word`: "expect product" gives
 // "product" for "expect"; nullopt when key is `word` alone or starts otherwise.

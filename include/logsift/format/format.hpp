@@ -11,7 +11,6 @@
 #include <variant>
 #include <vector>
 
-#include "logsift/base/diag.hpp"
 #include "logsift/base/error.hpp"
 #include "logsift/base/timestamp.hpp"
 
@@ -155,13 +154,10 @@ struct Preset {
     LogFormat format;
 };
 
-using PresetError = FileError;
-
 // Loads presets from a patterns/formats file, checking every entry's samples: each sample line
 // must scan, and each expected field must equal what was scanned. Returns the first problem.
-std::variant<std::vector<Preset>, PresetError> load_presets(const std::string& path);
-std::variant<std::vector<Preset>, PresetError> parse_presets(std::string_view text,
-                                                             const std::string& file_name);
+Expected<std::vector<Preset>> load_presets(const std::string& path);
+Expected<std::vector<Preset>> parse_presets(std::string_view text, const std::string& file_name);
 
 // The result of trying every preset on a sample of lines.
 struct Detection {

@@ -12,10 +12,9 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
-#include "logsift/base/diag.hpp"
+#include "logsift/base/error.hpp"
 
 namespace logsift {
 
@@ -30,17 +29,14 @@ SegmentKind classify_segment(std::string_view segment);
 // The word a replaced segment is written as: "{email}", "{uuid}", "{token}".
 std::string_view segment_word(SegmentKind kind);
 
-using ResourceTemplatesError = FileError;
-
 // Operator path templates: `/users/{}` turns /users/alice/photos into /users/{}/photos. Each
 // `{}` matches one non-empty segment; the other segments are literal and compared as written.
 // A template matches the leading segments of a path; the first template in file order wins.
 class ResourceTemplates {
   public:
-    static std::variant<std::shared_ptr<const ResourceTemplates>, ResourceTemplatesError> load(
-        const std::string& path);
-    static std::variant<std::shared_ptr<const ResourceTemplates>, ResourceTemplatesError> parse(
-        std::string_view text, const std::string& file_name);
+    static Expected<std::shared_ptr<const ResourceTemplates>> load(const std::string& path);
+    static Expected<std::shared_ptr<const ResourceTemplates>> parse(std::string_view text,
+                                                                    const std::string& file_name);
 
     struct Match {
         std::size_t index = 0;    // the template, in file order

@@ -9,10 +9,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
-#include "logsift/base/diag.hpp"
+#include "logsift/base/error.hpp"
 #include "logsift/base/string_map.hpp"
 
 namespace logsift {
@@ -40,8 +39,6 @@ struct AgentInfo {
 void make_agent_keys(std::string_view family, std::string_view version, std::string& with_version,
                      std::string& client_part);
 
-using AgentRulesError = FileError;
-
 class AgentParser {
   public:
     // Only this many leading bytes of a user agent are parsed; the rest is ignored. Real agents
@@ -53,8 +50,8 @@ class AgentParser {
     // the `Spider` device family) and, when extra_path is not empty, logsift's agents.yaml:
     // its user_agent_parsers are tried before uap-core's, its `samples` are checked, and its
     // `tool_families` list names the families of class `tool`.
-    static std::variant<std::unique_ptr<AgentParser>, AgentRulesError> load(
-        const std::string& regexes_path, const std::string& extra_path);
+    static Expected<std::unique_ptr<AgentParser>> load(const std::string& regexes_path,
+                                                       const std::string& extra_path);
 
     // Parses one user agent (its first max_agent_bytes), uncached. Thread-safe. A user agent of
     // "-" or "" gives "Other".
