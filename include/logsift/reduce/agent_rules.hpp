@@ -19,6 +19,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "logsift/base/error.hpp"
 #include "logsift/base/string_map.hpp"
 #include "logsift/reduce/useragent.hpp"
 
@@ -92,8 +93,9 @@ struct RuleList {
     std::unique_ptr<RE2::Set> atoms;  // null when no rule has an atom
     bool filtering = true;            // false if the atom Set could not be built
 
-    // Adds a compiled regex; -1 (and the RE2 error in `error`) when RE2 cannot compile it.
-    int add(const std::string& pattern, std::string& error) {
+    // Adds a compiled regex and gives its index. The error, when RE2 cannot compile it, names no
+    // file: the caller knows which one it read the pattern from.
+    Expected<int> add(const std::string& pattern) {
         int id = -1;
         RE2::ErrorCode code = filter->Add(pattern, rule_options(), &id);
         if (code == RE2::ErrorPatternTooLarge) {
@@ -101,8 +103,7 @@ struct RuleList {
         }
         if (code != RE2::NoError) {
             // Add keeps only the error code.
-            error = RE2(pattern, rule_options(large_rule_max_mem)).error();
-            return -1;
+            return usage_error({}, RE2(pattern, rule_options(large_rule_max_mem)).error());
         }
         return id;
     }
@@ -169,7 +170,8 @@ struct AgentParser::Impl {
 
     // Loading (agent_rules_yaml.cpp): the rule list's entries in file order, logsift's first,
     // then uap-core's.
-    void add_agent_rules(const YAML::Node& parsers, const std::string& file, BadPattern bad);
+    Expected<void> add_agent_rules(const YAML::Node& parsers, const std::string& file,
+                                   BadPattern bad);
     // Device rules are read from the YAML tree first (yaml-cpp nodes are not safe to share
     // between threads), then compiled on two threads: compiling is most of the load time, and
     // uap-core's device rules take about twice as long as its agent rules, so one thread
@@ -180,7 +182,8 @@ struct AgentParser::Impl {
         std::size_t line = 0;
     };
 
-    static std::vector<DeviceEntry> read_device_entries(const YAML::Node& parsers);
+    static Expected<std::vector<DeviceEntry>> read_device_entries(const YAML::Node& parsers,
+                                                                  const std::string& file);
     static void add_device_rules(std::span<const DeviceEntry> entries, const std::string& file,
                                  RuleList<DeviceRule>& list,
                                  std::vector<std::string>& device_skipped);
