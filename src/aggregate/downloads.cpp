@@ -10,11 +10,7 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <utility>
 
 namespace logsift {
@@ -176,20 +172,9 @@ Expected<void> read_entry(const PatternEntry& entry, const std::string& file_nam
 }
 
 Expected<std::vector<RawRule>> parse_raw(std::string_view text, const std::string& file_name) {
-    PatternFile file = read_pattern_sections(text, file_name, "rule", "expect none");
-    std::vector<RawRule> raws;
-    for (const PatternSection& section : file.sections) {
-        RawRule& raw = raws.emplace_back();
-        raw.name = std::string(section.name);
-        raw.line = section.line;
-        for (const PatternEntry& entry : section.entries) {
-            if (Expected<void> read = read_entry(entry, file_name, raw); !read) {
-                return std::move(read).error();
-            }
-        }
-    }
-    if (file.error) return *std::move(file.error);
-    return raws;
+    return read_raw_sections<RawRule>(
+        read_pattern_sections(text, file_name, "rule", "expect none"),
+        [&](const PatternEntry& entry, RawRule& raw) { return read_entry(entry, file_name, raw); });
 }
 
 Expected<Rule> compile_rule(const RawRule& raw, const std::string& file_name) {
@@ -321,12 +306,9 @@ Expected<std::unique_ptr<DownloadRules>> DownloadRules::parse(std::string_view t
 }
 
 Expected<std::unique_ptr<DownloadRules>> DownloadRules::load(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return usage_error(path, std::string("cannot read: ") + std::strerror(errno));
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) return usage_error(path, "cannot read");
-    return parse(text.str(), path);
+    Expected<std::string> text = read_pattern_file(path);
+    if (!text) return std::move(text).error();
+    return parse(*text, path);
 }
 
 std::optional<DownloadMatch> DownloadRules::match(std::string_view resource) const {

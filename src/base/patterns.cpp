@@ -4,6 +4,10 @@
 #include "logsift/base/patterns.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace logsift {
 
@@ -87,6 +91,15 @@ Expected<void> read_lines(std::string_view text, const std::string& file_name,
 }
 
 }  // namespace
+
+Expected<std::string> read_pattern_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return usage_error(path, std::string("cannot read: ") + std::strerror(errno));
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) return usage_error(path, "cannot read");
+    return text.str();
+}
 
 PatternFile read_pattern_sections(std::string_view text, const std::string& file_name,
                                   std::string_view noun, std::string_view bare_key) {

@@ -4,10 +4,6 @@
 #include "logsift/format/format.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace logsift {
 
@@ -105,23 +101,16 @@ Expected<void> read_entry(const PatternEntry& entry, const std::string& file_nam
 }  // namespace
 
 Expected<std::vector<Preset>> parse_presets(std::string_view text, const std::string& file_name) {
-    PatternFile file = read_pattern_sections(text, file_name, "preset");
-    std::vector<RawPreset> raws;
-    for (const PatternSection& section : file.sections) {
-        RawPreset& raw = raws.emplace_back();
-        raw.name = std::string(section.name);
-        raw.line = section.line;
-        for (const PatternEntry& entry : section.entries) {
-            if (Expected<void> read = read_entry(entry, file_name, raw); !read) {
-                return std::move(read).error();
-            }
-        }
-    }
-    if (file.error) return *std::move(file.error);
+    Expected<std::vector<RawPreset>> raws =
+        read_raw_sections<RawPreset>(read_pattern_sections(text, file_name, "preset"),
+                                     [&](const PatternEntry& entry, RawPreset& raw) {
+                                         return read_entry(entry, file_name, raw);
+                                     });
+    if (!raws) return std::move(raws).error();
 
     std::vector<Preset> presets;
-    presets.reserve(raws.size());
-    for (const RawPreset& raw : raws) {
+    presets.reserve(raws->size());
+    for (const RawPreset& raw : *raws) {
         Expected<Preset> checked = check_preset(raw, file_name);
         if (!checked) return std::move(checked).error();
         presets.push_back(std::move(*checked));
@@ -130,12 +119,9 @@ Expected<std::vector<Preset>> parse_presets(std::string_view text, const std::st
 }
 
 Expected<std::vector<Preset>> load_presets(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return usage_error(path, std::string("cannot read: ") + std::strerror(errno));
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) return usage_error(path, "cannot read");
-    return parse_presets(text.str(), path);
+    Expected<std::string> text = read_pattern_file(path);
+    if (!text) return std::move(text).error();
+    return parse_presets(*text, path);
 }
 
 // Detection.

@@ -7,11 +7,8 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace logsift {
 namespace {
@@ -405,12 +402,9 @@ Expected<std::shared_ptr<const ResourceTemplates>> ResourceTemplates::parse(
 
 Expected<std::shared_ptr<const ResourceTemplates>> ResourceTemplates::load(
     const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return usage_error(path, std::string("cannot read: ") + std::strerror(errno));
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) return usage_error(path, "cannot read");
-    return parse(text.str(), path);
+    Expected<std::string> text = read_pattern_file(path);
+    if (!text) return std::move(text).error();
+    return parse(*text, path);
 }
 
 }  // namespace logsift

@@ -41,6 +41,26 @@ struct PatternFile {
 PatternFile read_pattern_sections(std::string_view text, const std::string& file_name,
                                   std::string_view noun, std::string_view bare_key = {});
 
+// Each section read into a Raw (which has `name` and `line`) by read_entry(entry, raw), an
+// Expected<void>. The first problem wins; a syntax error only after the sections before it.
+template <class Raw, class ReadEntry>
+Expected<std::vector<Raw>> read_raw_sections(PatternFile file, ReadEntry read_entry) {
+    std::vector<Raw> raws;
+    for (const PatternSection& section : file.sections) {
+        Raw& raw = raws.emplace_back();
+        raw.name = std::string(section.name);
+        raw.line = section.line;
+        for (const PatternEntry& entry : section.entries) {
+            if (Expected<void> read = read_entry(entry, raw); !read) return std::move(read).error();
+        }
+    }
+    if (file.error) return *std::move(file.error);
+    return raws;
+}
+
+// The whole text of a pattern file; one that cannot be read is a usage error naming it.
+Expected<std::string> read_pattern_file(const std::string& path);
+
 // The rest of key after its first word when that word is `word`: "expect product" gives
 // "product" for "expect"; nullopt when key is `word` alone or starts otherwise.
 std::optional<std::string_view> key_argument(std::string_view key, std::string_view word);
