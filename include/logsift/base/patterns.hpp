@@ -1,12 +1,14 @@
-// Pattern files: the line syntax shared by patterns/formats and patterns/downloads (comments,
-// blank lines, [name] sections, `key = value` lines). What the keys mean is left to each file's
-// parser; this only splits the text and checks what every such file must get right.
+// Pattern files: the line syntax shared by patterns/formats, patterns/downloads and
+// patterns/resources (comments, blank lines, [name] sections, `key = value` lines). What the
+// keys mean is left to each file's parser; this reads the text and checks what every such file
+// must get right.
 #pragma once
 
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "logsift/base/error.hpp"
