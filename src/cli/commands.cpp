@@ -89,6 +89,7 @@ Subcommand setup_downloads(CLI::App& app, AggregateCliOptions& options) {
         "version) per resource and period, so range requests and retries count once");
     RecordOffers offers;
     offers.time_resolution = false;
+    offers.country = false;  // a download row has no country
     Subcommand subcommand = setup_aggregate(command, options, offers, true);
     // Grouping is how a report is written, not how rows are made: --from takes it.
     add_enum_option(command, "--by", options.by, grouping_names(),

@@ -146,10 +146,12 @@ void add_record_options(CLI::App& command, InputOptions& options, const RecordOf
         "The site's own host names: any other vhost becomes (other), and referrers from them "
         "are not sources (default: the vhost of each line, when the format has one); "
         "repeatable or comma-separated"));
-    group.add_option("--geoip", options.geoip,
-                     "A MaxMind DB (.mmdb with country.iso_code: GeoLite2-Country, DB-IP Lite) "
-                     "for the country (default: Debian's geoip-database)");
-    group.add_flag("--no-geoip", options.no_geoip, "Look up no countries");
+    if (offers.country) {
+        group.add_option("--geoip", options.geoip,
+                         "A MaxMind DB (.mmdb with country.iso_code: GeoLite2-Country, DB-IP "
+                         "Lite) for the country (default: Debian's geoip-database)");
+        group.add_flag("--no-geoip", options.no_geoip, "Look up no countries");
+    }
 }
 
 void add_filter_options(CLI::App& command, InputOptions& options) {

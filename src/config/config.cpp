@@ -301,7 +301,8 @@ Expected<AggregateConfig> build_aggregate_config(const AggregateCliOptions& opti
             return usage_error({}, "--from reads summaries instead of logs: give one or the other");
         }
     } else {
-        auto input = build_input_config(options.input, true, true);
+        // Download rows have no country: downloads looks none up.
+        auto input = build_input_config(options.input, true, options.report != Report::downloads);
         if (!input) return std::move(input).error();
         config.input = std::move(*input);
 

@@ -63,6 +63,9 @@ TEST_CASE("cli: options a subcommand would ignore are refused") {
     CHECK(contains(error_of({"sources", "--downloads", "rules"}), "sources takes no --downloads"));
     CHECK(contains(error_of({"sources", "--time-resolution", "day"}), "takes no"));
     CHECK(contains(error_of({"downloads", "--time-resolution", "day"}), "takes no"));
+    CHECK(contains(error_of({"downloads", "--geoip", "c.mmdb"}), "downloads takes no --geoip"));
+    CHECK(contains(error_of({"downloads", "--no-geoip"}), "downloads takes no --no-geoip"));
+    CHECK(error_of({"sources", "--no-geoip"}) == "");
     CHECK(contains(error_of({"sources", "--keep-query"}), "--keep-query requires --path"));
     CHECK(error_of({"sources", "--keep-query", "--path", "^/a"}) == "");
     CHECK(contains(error_of({"merge", "--format", "combined"}), "merge takes no --format"));

@@ -24,6 +24,7 @@ struct RecordOffers {
     bool time_resolution = true;        // only where a time column or a JSON summary is written
     bool keep_path = true;              // --keep-query and --keep-path-tokens: a resource is kept
     bool keep_path_for_filter = false;  // ...or only read by --path (they need --path then)
+    bool country = true;                // --geoip, --no-geoip: a country column or dimension
 };
 
 // Names for an enumeration's values, in the order help lists them.
