@@ -15,15 +15,7 @@ namespace logsift {
 namespace {
 
 constexpr int summary_version = 1;
-constexpr std::string_view time_resolution_names[] = {"second", "minute", "hour", "day"};
 constexpr std::size_t write_piece_bytes = 64 << 10;
-
-std::optional<TimeResolution> time_resolution_from_name(std::string_view name) {
-    for (std::size_t i = 0; i < std::size(time_resolution_names); ++i) {
-        if (time_resolution_names[i] == name) return TimeResolution(i);
-    }
-    return std::nullopt;
-}
 
 // --- writing ---------------------------------------------------------------------------------
 
@@ -422,8 +414,7 @@ void write_summary_json(const Summary& summary,
     out.key("ipv4_prefix", true).number(settings.ipv4_prefix);
     out.key("ipv6_prefix").number(settings.ipv6_prefix);
     out.key("period").string(period_name(settings.period));
-    out.key("time_resolution")
-        .string(time_resolution_names[static_cast<std::size_t>(settings.time_resolution)]);
+    out.key("time_resolution").string(time_resolution_name(settings.time_resolution));
     out.key("utc").boolean(settings.utc);
     out.key("include_bots").boolean(settings.include_bots).raw("}");
     out.key("lines").raw("{");

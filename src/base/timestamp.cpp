@@ -342,6 +342,18 @@ char* write_digits(unsigned value, int width, char* out) {
 
 }  // namespace
 
+std::string_view time_resolution_name(TimeResolution resolution) {
+    constexpr std::string_view names[time_resolution_count] = {"second", "minute", "hour", "day"};
+    return names[static_cast<std::size_t>(resolution)];
+}
+
+std::optional<TimeResolution> time_resolution_from_name(std::string_view name) {
+    for (std::size_t i = 0; i < time_resolution_count; ++i) {
+        if (time_resolution_name(TimeResolution(i)) == name) return TimeResolution(i);
+    }
+    return std::nullopt;
+}
+
 std::optional<Timestamp> parse_timestamp(std::string_view text, TimeSyntax syntax,
                                          std::string_view pattern) {
     switch (syntax) {

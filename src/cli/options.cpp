@@ -18,10 +18,7 @@ NameMap<Enum> names_from(std::string_view (*name)(Enum)) {
 }  // namespace
 
 NameMap<TimeResolution> time_resolution_names() {
-    return {{"second", TimeResolution::second},
-            {"minute", TimeResolution::minute},
-            {"hour", TimeResolution::hour},
-            {"day", TimeResolution::day}};
+    return names_from<TimeResolution, time_resolution_count>(time_resolution_name);
 }
 NameMap<ClientSource> client_source_names() {
     return {{"remote", ClientSource::remote}, {"forwarded", ClientSource::forwarded}};

@@ -26,6 +26,10 @@ struct Timestamp {
 };
 
 enum class TimeResolution : std::uint8_t { second, minute, hour, day };
+constexpr std::size_t time_resolution_count = 4;
+// "second", "minute", "hour", "day": the names options and JSON summaries use.
+std::string_view time_resolution_name(TimeResolution resolution);
+std::optional<TimeResolution> time_resolution_from_name(std::string_view name);
 
 // Parses text written in syntax (pattern is the strftime pattern for TimeSyntax::strftime;
 // it understands %d %m %Y %y %H %M %S %b %B %z %Z(UTC/GMT only) %T %F %D %e %j %s %p %I %a %A %%
