@@ -3,31 +3,13 @@
 // buffers, the small dimensions' last rows are remembered, rule answers are cached.
 #include "logsift/aggregate/aggregator.hpp"
 
-#include <cstring>
-#include <initializer_list>
+#include <xxhash.h>
 
 #include "logsift/base/ascii.hpp"
+#include "logsift/reduce/client_key.hpp"
 #include "logsift/reduce/useragent.hpp"
 
 namespace logsift {
-namespace {
-
-// The parts one after another at the start of buffer, by plain copies: these keys are built for
-// every record. The buffer only grows, so a record costs no resize (which would write zeros).
-std::string_view join(std::string& buffer, std::initializer_list<std::string_view> parts) {
-    std::size_t size = 0;
-    for (std::string_view part : parts)
-        size += part.size();
-    if (buffer.size() < size) buffer.resize(size);
-    char* out = buffer.data();
-    for (std::string_view part : parts) {
-        if (!part.empty()) std::memcpy(out, part.data(), part.size());
-        out += part.size();
-    }
-    return {buffer.data(), size};
-}
-
-}  // namespace
 
 Aggregator::Aggregator(const SummarySettings& settings, const DownloadRules& rules,
                        std::vector<std::string> site_hosts)
@@ -119,13 +101,17 @@ void Aggregator::add(const Record& record) {
         agent_row = agent_;
         agent_part = agent_part_;
     }
-    // One client: the network and the software it ran, as far as the log can tell them apart.
-    const std::uint64_t client = stable_hash(join(client_key_, {record.network, agent_part}));
+    // Each dimension counts its own token of the client, so that no value in the rows of one
+    // dimension can be found in another's.
+    const ClientTokens& client = record.client ? *record.client : unkeyed_client(record);
+    auto token = [&](Dimension dimension) {
+        return client.source[static_cast<std::size_t>(dimension)];
+    };
 
     std::array<SourceCounts*, dimension_count> counted{};
     auto locate = [&](Dimension dimension, std::string_view value) {
         SourceCounts& row = source_row(rows, dimension, value);
-        row.clients.prefetch(client);
+        row.clients.prefetch(token(dimension));
         counted[static_cast<std::size_t>(dimension)] = &row;
     };
     if (!record.referrer_host.empty()) {
@@ -158,20 +144,29 @@ void Aggregator::add(const Record& record) {
             }
             ++row.requests;
             row.bytes += record.bytes.value_or(0);
-            row.clients.add(client);
+            row.clients.add(ClientKey::download_token(client, agent_part));
         }
     }
 
-    for (SourceCounts* row : counted) {
-        if (!row) continue;
-        ++row->requests;
-        row->clients.add(client);
+    for (std::size_t index = 0; index < dimension_count; ++index) {
+        if (SourceCounts* row = counted[index]) {
+            ++row->requests;
+            row->clients.add(client.source[index]);
+        }
     }
     if (!record.network.empty()) {
         SourceCounts& row = *networks.try_emplace_hashed(record.network, network_hash).first;
         ++row.requests;
-        row.clients.add(client);
+        row.clients.add(token(Dimension::network));
     }
+}
+
+const ClientTokens& Aggregator::unkeyed_client(const Record& record) {
+    for (std::size_t index = 0; index < dimension_count; ++index)
+        unkeyed_.source[index] =
+            XXH3_64bits_withSeed(record.network.data(), record.network.size(), index);
+    unkeyed_.download_key = {unkeyed_.source[0], unkeyed_.source[1]};
+    return unkeyed_;
 }
 
 Summary Aggregator::take_summary() {

@@ -332,6 +332,7 @@ std::string settings_mismatch(const SummarySettings& a, const SummarySettings& b
     if (a.time_resolution != b.time_resolution) return "time_resolution";
     if (a.utc != b.utc) return "utc";
     if (a.include_bots != b.include_bots) return "include_bots";
+    if (a.key_id != b.key_id) return "key_id (the client key, --key-file)";
     return {};
 }
 

@@ -14,7 +14,9 @@
 namespace logsift {
 namespace {
 
-constexpr int summary_version = 1;
+// Version 2: clients are tokens of full addresses under a key named by settings.key_id
+// (version 1 counted (network, agent, version) by an unkeyed hash).
+constexpr int summary_version = 2;
 constexpr std::size_t write_piece_bytes = 64 << 10;
 
 // --- writing ---------------------------------------------------------------------------------
@@ -287,6 +289,10 @@ class SummarySax {
         if (!resolution) settings.fail("unknown \"time_resolution\"");
         const bool utc = settings.flag("utc");
         const bool include_bots = settings.flag("include_bots");
+        std::string key_id = settings.text("key_id");
+        if (key_id.size() != 16 ||
+            key_id.find_first_not_of("0123456789abcdef") != std::string::npos)
+            settings.fail("\"key_id\" is not 16 hexadecimal digits");
         if (!settings.ok()) return settings.outcome().error();
         summary_.settings.ipv4_prefix = static_cast<unsigned>(ipv4);
         summary_.settings.ipv6_prefix = static_cast<unsigned>(ipv6);
@@ -294,6 +300,7 @@ class SummarySax {
         summary_.settings.time_resolution = *resolution;
         summary_.settings.utc = utc;
         summary_.settings.include_bots = include_bots;
+        summary_.settings.key_id = std::move(key_id);
 
         Expected<const json*> lines_object = top_member(root_, "lines");
         if (!lines_object) return std::move(lines_object).error();
@@ -416,7 +423,8 @@ void write_summary_json(const Summary& summary,
     out.key("period").string(period_name(settings.period));
     out.key("time_resolution").string(time_resolution_name(settings.time_resolution));
     out.key("utc").boolean(settings.utc);
-    out.key("include_bots").boolean(settings.include_bots).raw("}");
+    out.key("include_bots").boolean(settings.include_bots);
+    out.key("key_id").string(settings.key_id).raw("}");
     out.key("lines").raw("{");
     out.key("read", true).number(summary.lines_read);
     out.key("parsed").number(summary.lines_parsed).raw("}");

@@ -3,6 +3,8 @@
 // status 2.
 #include "logsift/cli/cli.hpp"
 
+#include <cstdlib>
+
 #include <algorithm>
 #include <numeric>
 
@@ -71,6 +73,13 @@ CommandLine::CommandLine(std::size_t width) : app_(description, "logsift") {
     app_.formatter(std::make_shared<WrappingFormatter>(width));
     app_.set_version_flag("--version", std::string("logsift ") + LOGSIFT_VERSION);
     app_.require_subcommand(1);
+    // Settings a site keeps for every run (the key file, prefixes, the patterns directory):
+    // `[summary]` and the other subcommands' sections hold their long options' names.
+    const char* config = std::getenv("LOGSIFT_CONFIG");
+    app_.set_config("--config", config && *config ? config : "/etc/logsift/logsift.conf",
+                    "Read options from this file (default: $LOGSIFT_CONFIG, else "
+                    "/etc/logsift/logsift.conf when it exists): a [SUBCOMMAND] section per "
+                    "subcommand with `long-option = value` lines");
     commands_.push_back(setup_reduce(app_, bindings_.reduce));
     commands_.push_back(setup_downloads(app_, bindings_.downloads));
     commands_.push_back(setup_sources(app_, bindings_.sources));

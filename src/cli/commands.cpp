@@ -21,6 +21,11 @@ void add_counting_options(CLI::App& command, AggregateCliOptions& options, bool 
     CLI::Option_group& group = *command.add_option_group(counting_group);
     add_enum_option(group, "--period", options.period, period_names(),
                     "Count per day, week, month or all");
+    group.add_option("--key-file", options.input.key_file,
+                     "The client key: distinct clients are counted by keyed tokens of their "
+                     "full address (default: $LOGSIFT_KEY_FILE, else /var/lib/logsift/key as "
+                     "root, else $XDG_STATE_HOME/logsift/key; made on first use). Summaries "
+                     "merge only under one key");
     if (downloads) {
         group.add_option("--downloads", options.downloads_rules,
                          "A downloads rules file replacing patterns/downloads");

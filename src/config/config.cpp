@@ -2,9 +2,7 @@
 // Every check that can fail without reading input happens here, before any input is opened.
 #include "logsift/config/config.hpp"
 
-#include "logsift/base/diag.hpp"
-#include "logsift/reduce/hosts.hpp"
-
+#include <sodium.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +13,10 @@
 #include <system_error>
 #include <thread>
 #include <tuple>
+
+#include "logsift/base/diag.hpp"
+#include "logsift/config/key_file.hpp"
+#include "logsift/reduce/hosts.hpp"
 
 namespace logsift {
 namespace {
@@ -315,6 +317,17 @@ Expected<AggregateConfig> build_aggregate_config(const AggregateCliOptions& opti
     }
 
     SummarySettings& settings = config.settings;
+    if (options.from.empty()) {
+        std::string key_file = options.input.key_file;
+        if (const char* env = std::getenv("LOGSIFT_KEY_FILE"); key_file.empty() && env)
+            key_file = env;
+        Expected<ClientKey::Bytes> key = load_or_create_key(key_file);
+        if (!key) return std::move(key).error();
+        config.input.client_key = std::make_shared<const ClientKey>(*key, dimension_count);
+        sodium_memzero(key->data(), key->size());
+        config.input.reduce.client_key = config.input.client_key.get();
+        settings.key_id = config.input.client_key->id();
+    }
     settings.ipv4_prefix = options.input.ipv4_prefix;
     settings.ipv6_prefix = options.input.ipv6_prefix;
     settings.time_resolution = config.input.reduce.resolution;

@@ -105,6 +105,7 @@ std::size_t Reducer::reduce_network(const Fields& fields, Record& record) {
             std::memcmp(memo->text.data(), text.data(), text.size()) == 0) {
             record.client_selected = memo->selected;
             record.country = memo->country;
+            if (options_.client_key) record.client = &memo->tokens;
             std::memcpy(network_buffer_.data(), memo->network.data(), memo->network_size);
             return memo->network_size;
         }
@@ -117,6 +118,7 @@ std::size_t Reducer::reduce_network(const Fields& fields, Record& record) {
         memo->text_size = static_cast<std::uint8_t>(text.size());
         memo->selected = record.client_selected;
         memo->country = record.country;
+        if (record.client) memo->tokens = *record.client;
         memo->network_size = static_cast<std::uint8_t>(std::min(size, memo->network.size()));
         std::memcpy(memo->network.data(), network_buffer_.data(), memo->network_size);
     }
@@ -125,12 +127,13 @@ std::size_t Reducer::reduce_network(const Fields& fields, Record& record) {
 
 std::size_t Reducer::reduce_network_uncached(const Fields& fields, Record& record) {
     if (fields.has(FieldKind::network)) {
-        // A reduced record: the address is gone, so its network stands for it.
         bool selected = true;
         const std::size_t size = reread_network(
             fields.get(FieldKind::network), options_.ipv4_prefix, options_.ipv6_prefix,
             options_.client_filter, selected, network_buffer_.data());
         record.client_selected = selected;
+        // A reduced record: the address is gone, so its network stands for it.
+        identify_client('n', fields.get(FieldKind::network), record);
         return size;
     }
     std::optional<IpAddress> address;
@@ -159,13 +162,34 @@ std::size_t Reducer::reduce_network_uncached(const Fields& fields, Record& recor
         record.country = options_.countries->country(carried.value_or(*address));
 
     if (address) {
+        // The address as parsed, so that every way of writing it is one client.
+        char identity[1 + sizeof address->bytes];
+        identity[0] = address->v6 ? '6' : '4';
+        std::memcpy(identity + 1, address->bytes.data(), address->bytes.size());
+        identify_client(0, {identity, address->v6 ? sizeof identity : 5}, record);
         return format_client_network(*address, options_.ipv4_prefix, options_.ipv6_prefix,
                                      network_buffer_.data());
     }
     if (!fields.has(FieldKind::client)) return 0;
     // Not an address: a host name (HostnameLookups On) or garbage.
+    identify_client('h', client, record);
     return reduce_client(client, options_.ipv4_prefix, options_.ipv6_prefix,
                          network_buffer_.data());
+}
+
+void Reducer::identify_client(char kind, std::string_view identity, Record& record) {
+    if (!options_.client_key) return;
+    if (kind != 0) {
+        // Kinds apart: a host name can never give the tokens of an address's bytes.
+        std::array<char, 256> buffer;
+        identity = identity.substr(0, buffer.size() - 1);
+        buffer[0] = kind;
+        std::memcpy(buffer.data() + 1, identity.data(), identity.size());
+        options_.client_key->tokens({buffer.data(), identity.size() + 1}, client_tokens_);
+    } else {
+        options_.client_key->tokens(identity, client_tokens_);
+    }
+    record.client = &client_tokens_;
 }
 
 std::string_view Reducer::reduce_resource_path(std::string_view path, std::string_view query) {

@@ -51,8 +51,11 @@ class Aggregator {
         std::uint32_t product_at = 0, product_size = 0, version_at = 0, version_size = 0;
     };
     StringMap<CachedMatch> download_cache_;
-    std::string client_key_;  // reused for every record: no allocation once warm
-    std::string agent_;       // the agent's keys, for records that come without them
+    // Tokens for records that come without them (made with no client key, as in tests): the
+    // network stands for the client.
+    const ClientTokens& unkeyed_client(const Record& record);
+    ClientTokens unkeyed_;
+    std::string agent_;  // the agent's keys, for records that come without them
     std::string agent_part_;
     // The hour bucket of the last record, which nearly every next record shares: periods are
     // whole hours in every offset in use, so the hour decides the period.

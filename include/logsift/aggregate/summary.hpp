@@ -32,6 +32,9 @@ struct SummarySettings {
     TimeResolution time_resolution = TimeResolution::hour;
     bool utc = false;
     bool include_bots = false;
+    // The client key's id (ClientKey::id): distinct clients of summaries made under different
+    // keys cannot be told apart, so such summaries do not merge.
+    std::string key_id;
     bool operator==(const SummarySettings&) const = default;
 };
 
@@ -55,13 +58,13 @@ struct DownloadCounts {
     std::string version;
     std::uint64_t requests = 0;
     std::uint64_t bytes = 0;
-    DistinctCounter clients;  // distinct (network, agent, agent_version)
+    DistinctCounter clients;  // distinct (full address, agent, agent_version)
 };
 
 // One value of one dimension in one period.
 struct SourceCounts {
     std::uint64_t requests = 0;
-    DistinctCounter clients;  // distinct (network, agent, agent_version)
+    DistinctCounter clients;  // distinct full addresses
 };
 
 // The rows of one period: downloads by resource, sources by dimension, then by value. Rows

@@ -39,6 +39,21 @@ std::string_view column_name(Column column);
 bool column_is_plain(Column column);
 std::optional<Column> column_from_name(std::string_view name);
 
+// Keyed tokens of one client's full address, made in the reduce stage (reduce/client_key.hpp)
+// under a secret key. Each use has its own subkey, so no token of one use can equal a token of
+// another: a summary's network rows and its country rows hold values that cannot be joined.
+// Without the key a token says nothing about the address.
+struct ClientTokens {
+    // One per sources dimension, with room for dimensions to come.
+    static constexpr std::size_t source_slots = 12;
+    std::array<std::uint64_t, source_slots> source{};
+    // Not written anywhere: the key of the download token, which also covers the agent and its
+    // version (one address with two browsers makes two downloads).
+    std::array<std::uint64_t, 2> download_key{};
+    // Only for counting addresses in k-anonymity classes, inside the reduce stage.
+    std::uint64_t k_anonymity = 0;
+};
+
 struct Record {
     std::string_view time;  // ISO 8601 bucket start, empty when the format has no time
     std::string_view network;
@@ -56,6 +71,7 @@ struct Record {
     // Not columns: what filters and aggregates need besides them.
     std::optional<Timestamp> logged_time;  // as logged, before truncation
     bool client_selected = true;           // inside a --client network, judged on the full address
+    const ClientTokens* client = nullptr;  // null when the run has no client key
     // AgentInfo's with_version and client_part, when the agent came from one.
     std::string_view agent_with_version;
     std::string_view agent_client_part;

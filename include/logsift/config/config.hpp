@@ -19,6 +19,7 @@
 #include "logsift/format/format.hpp"
 #include "logsift/input/input.hpp"
 #include "logsift/output/output.hpp"
+#include "logsift/reduce/client_key.hpp"
 #include "logsift/reduce/filter.hpp"
 #include "logsift/reduce/geo.hpp"
 #include "logsift/reduce/reduce.hpp"
@@ -52,6 +53,7 @@ struct InputOptions {
     std::string ua_regexes;
     std::string geoip;  // a .mmdb; empty: Debian's geoip-database
     bool no_geoip = false;
+    std::string key_file;  // empty: $LOGSIFT_KEY_FILE, else default_key_file()
     // Filters for incident work.
     std::vector<std::string> statuses;
     std::vector<std::string> methods;
@@ -122,6 +124,7 @@ struct InputConfig {
     std::optional<TimeBound> until;
     std::shared_ptr<const AgentParser> agents;       // null when nothing needs the agent
     std::shared_ptr<const CountryLookup> countries;  // null: countries stay empty
+    std::shared_ptr<const ClientKey> client_key;     // null: records carry no client tokens
 };
 
 struct ReduceConfig {

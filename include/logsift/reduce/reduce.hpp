@@ -16,6 +16,7 @@
 #include "logsift/base/timestamp.hpp"
 #include "logsift/format/format.hpp"
 #include "logsift/reduce/anonymize.hpp"
+#include "logsift/reduce/client_key.hpp"
 #include "logsift/reduce/geo.hpp"
 #include "logsift/reduce/method.hpp"
 #include "logsift/reduce/resource.hpp"
@@ -43,6 +44,8 @@ struct ReduceOptions {
     std::vector<Cidr> client_filter;
     // When set, Record::country is looked up from the full address (never from the network).
     const CountryLookup* countries = nullptr;
+    // When set, Record::client holds the tokens of the full address under this key.
+    const ClientKey* client_key = nullptr;
 };
 
 // The request line split as servers write it: "METHOD TARGET PROTOCOL", or "METHOD TARGET" for
@@ -68,6 +71,9 @@ class Reducer {
     std::string_view reduce_time(std::string_view text, Timestamp& logged);
     std::size_t reduce_network(const Fields& fields, Record& record);
     std::size_t reduce_network_uncached(const Fields& fields, Record& record);
+    // Points record.client at the tokens of identity (a parsed address when kind is 0; else
+    // the text of that kind), when the run has a client key.
+    void identify_client(char kind, std::string_view identity, Record& record);
     // The path through the resource rules, then "?query" when query is not empty.
     std::string_view reduce_resource_path(std::string_view path, std::string_view query);
 
@@ -86,6 +92,7 @@ class Reducer {
     std::array<char, 32> time_buffer_{};
     std::size_t time_size_ = 0;
     std::array<char, 256> network_buffer_{};
+    ClientTokens client_tokens_;
     // What reduce_network made of the recent client addresses, keyed by the address as
     // written: a few clients make most requests, and parsing, truncating, formatting and the
     // country lookup cost several times more than this check. Direct-mapped and in memory
@@ -99,6 +106,7 @@ class Reducer {
         bool selected = true;
         std::string_view country;
         std::array<char, 48> network{};
+        ClientTokens tokens;
     };
     static constexpr std::size_t client_memo_size = 4096;
     std::vector<ClientMemo> client_memo_;
