@@ -144,7 +144,11 @@ void Aggregator::add(const Record& record) {
             }
             ++row.requests;
             row.bytes += record.bytes.value_or(0);
-            row.clients.add(ClientKey::download_token(client, agent_part));
+            const DownloadTokens tokens = ClientKey::download_tokens(
+                client, match->product.empty() ? record.resource : match->product, agent_part,
+                download_scratch_);
+            row.clients.add(tokens.client);
+            row.addresses.add(tokens.address);
         }
     }
 

@@ -1,7 +1,7 @@
 // Summaries merge row by row: in memory (the per-thread summaries of a run, the inputs of
 // `merge`), and through the runs that spilled to disk, which are merged by value, split over
-// two threads when they are large. Distinct clients are sketches of hashed (network, agent,
-// version), so a summary never holds a raw value.
+// two threads when they are large. Distinct clients are sketches of keyed client tokens
+// (reduce/client_key.hpp), so a summary never holds a raw value.
 #include "logsift/aggregate/summary.hpp"
 
 #include <algorithm>
@@ -52,6 +52,7 @@ Expected<void> Summary::merge(Summary&& other) {
                 return input_error({}, "download counts overflow");
             }
             mine->clients.merge(row.clients);
+            mine->addresses.merge(row.addresses);
         }
         theirs.downloads.clear();
         for (std::size_t index = 0; index < dimension_count; ++index) {

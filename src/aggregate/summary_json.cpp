@@ -114,10 +114,10 @@ class Members {
         if (value && !value->is_boolean()) fail(quoted(name) + " must be true or false");
         return ok() && value->get<bool>();
     }
-    DistinctCounter clients() {
-        std::optional<DistinctCounter> clients = DistinctCounter::deserialize(text("clients"));
-        if (!clients) fail("\"clients\" is not a valid sketch");
-        return clients ? std::move(*clients) : DistinctCounter();
+    DistinctCounter sketch(const char* name) {
+        std::optional<DistinctCounter> sketch = DistinctCounter::deserialize(text(name));
+        if (!sketch) fail(quoted(name) + " is not a valid sketch");
+        return sketch ? std::move(*sketch) : DistinctCounter();
     }
 
     void fail(const std::string& reason) {
@@ -195,7 +195,8 @@ Expected<void> add_download_row(Summary& summary, const json& item, const std::s
     counts.version = row.text("version");
     counts.requests = row.count("requests");
     counts.bytes = row.count("bytes");
-    counts.clients = row.clients();
+    counts.clients = row.sketch("clients");
+    counts.addresses = row.sketch("addresses");
     if (!row.ok()) return row.outcome();
     if (!summary.periods[label].downloads.try_emplace(resource, std::move(counts)).second) {
         return bad_summary(where + ": repeats an earlier row");
@@ -212,7 +213,7 @@ Expected<void> add_source_row(Summary& summary, const json& item, const std::str
     std::string value = row.text("value");
     SourceCounts counts;
     counts.requests = row.count("requests");
-    counts.clients = row.clients();
+    counts.clients = row.sketch("clients");
     if (!row.ok()) return row.outcome();
     auto& table = summary.periods[label].sources[static_cast<std::size_t>(*dimension)];
     if (!table.try_emplace(value, std::move(counts)).second) {
@@ -442,7 +443,8 @@ void write_summary_json(const Summary& summary,
             out.key("version").string(row->version);
             out.key("requests").number(row->requests);
             out.key("bytes").number(row->bytes);
-            out.key("clients").string(row->clients.serialize()).raw("}");
+            out.key("clients").string(row->clients.serialize());
+            out.key("addresses").string(row->addresses.serialize()).raw("}");
             out.end_row();
         }
     }

@@ -390,6 +390,12 @@ std::uint64_t DistinctCounter::estimate() const {
     return static_cast<std::uint64_t>(std::llround(estimate));
 }
 
+std::uint64_t DistinctCounter::lower_bound() const {
+    if (kind_ == Kind::exact) return size_;
+    const double bound = static_cast<double>(estimate()) * (1.0 - 3.0 * largest_standard_error);
+    return static_cast<std::uint64_t>(std::floor(bound));
+}
+
 std::string DistinctCounter::serialize() const {
     if (kind_ != Kind::exact) {
         const Registers registers = this->registers();

@@ -80,6 +80,8 @@ CommandLine::CommandLine(std::size_t width) : app_(description, "logsift") {
                     "Read options from this file (default: $LOGSIFT_CONFIG, else "
                     "/etc/logsift/logsift.conf when it exists): a [SUBCOMMAND] section per "
                     "subcommand with `long-option = value` lines");
+    // A misspelt setting must not be ignored: it may be the key file.
+    app_.allow_config_extras(CLI::config_extras_mode::error);
     commands_.push_back(setup_reduce(app_, bindings_.reduce));
     commands_.push_back(setup_downloads(app_, bindings_.downloads));
     commands_.push_back(setup_sources(app_, bindings_.sources));
@@ -138,8 +140,14 @@ Expected<Invocation> CommandLine::parse(int argc, const char* const* argv) {
 }
 
 Expected<Invocation> CommandLine::parse(const std::vector<std::string>& args) {
-    // The top level takes only --help and --version: its first other word names the command.
-    for (const std::string& arg : args) {
+    // The top level takes only --help, --version and --config FILE: its first other word names
+    // the command.
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        if (arg == "--config") {
+            ++i;
+            continue;
+        }
         if (!arg.empty() && arg[0] == '-') continue;
         if (!find(arg)) return unknown_command(arg);
         break;

@@ -352,6 +352,14 @@ Expected<AggregateConfig> build_aggregate_config(const AggregateCliOptions& opti
         report.format = terminal ? ReportFormat::table : ReportFormat::tsv;
     }
     config.json_summary = report.format == ReportFormat::json && options.report == Report::summary;
+    // A summary is merged and reported later: a row under k today may reach k once merged,
+    // and a summary folded here could not be merged exactly.
+    if (config.json_summary && options.min_clients > 0) {
+        return usage_error({},
+                           "--min-clients: thresholds apply to reports, not to a mergeable "
+                           "JSON summary; give it to the report made from the summary "
+                           "(--from)");
+    }
     config.output_path = options.output == "-" ? std::string{} : options.output;
     return config;
 }

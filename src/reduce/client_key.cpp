@@ -78,10 +78,16 @@ void ClientKey::tokens(std::string_view identity, ClientTokens& out) const {
     out.k_anonymity = siphash(identity, k_anonymity_key_);
 }
 
-std::uint64_t ClientKey::download_token(const ClientTokens& client, std::string_view agent) {
+DownloadTokens ClientKey::download_tokens(const ClientTokens& client, std::string_view product,
+                                          std::string_view agent, std::string& scratch) {
     std::array<unsigned char, 16> key;
     std::memcpy(key.data(), client.download_key.data(), key.size());
-    return siphash(agent, key);
+    // Kinds apart ('a' and 'c'), and the product ended by a byte no product holds.
+    scratch.assign(1, 'a').append(product);
+    const std::uint64_t address = siphash(scratch, key);
+    scratch[0] = 'c';
+    scratch.append(1, '\0').append(agent);
+    return {siphash(scratch, key), address};
 }
 
 }  // namespace logsift

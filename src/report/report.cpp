@@ -43,19 +43,27 @@ struct Number {
 // other_label), the counts and the clients sketch. A row taken as it is borrows the summary's
 // sketch; only rows that merge several (grouped downloads, (other)) own one. Copying every
 // sketch would cost as much memory again as the summary itself.
-struct Pending {
-    std::array<std::string_view, 2> key{};
-    std::uint64_t requests = 0;
-    std::uint64_t bytes = 0;
+struct SketchRef {
     const DistinctCounter* borrowed = nullptr;
     std::unique_ptr<DistinctCounter> owned;
-    std::uint64_t estimate = 0;  // of clients, once the row is complete: a sketch costs 4096 steps
 
-    const DistinctCounter& clients() const { return borrowed ? *borrowed : *owned; }
+    const DistinctCounter& get() const { return borrowed ? *borrowed : *owned; }
     DistinctCounter& own() {
         if (!owned) owned = std::make_unique<DistinctCounter>();
         return *owned;
     }
+};
+
+struct Pending {
+    std::array<std::string_view, 2> key{};
+    std::uint64_t requests = 0;
+    std::uint64_t bytes = 0;
+    SketchRef downloads;         // distinct (address, agent, version)
+    SketchRef people;            // distinct addresses: what the threshold counts
+    std::uint64_t estimate = 0;  // of downloads, once the row is complete: 4096 steps a sketch
+
+    const DistinctCounter& clients() const { return downloads.get(); }
+    const DistinctCounter& addresses() const { return people.get(); }
     std::string_view label() const { return key.front(); }
     const std::array<std::string_view, 2>& sort_key() const { return key; }
     std::uint64_t count() const { return requests; }
@@ -71,8 +79,8 @@ bool ranks_before(std::uint64_t clients_a, std::uint64_t requests_a, const Key& 
     return key_a < key_b;
 }
 
-// Folds rows under k clients into other (with fold), drops an other that is still under k,
-// sorts by clients, then requests, descending, then by key, and keeps the top rows.
+// Folds rows under k distinct addresses into other (with fold), drops an other that is still
+// under k, sorts by clients, then requests, descending, then by key, and keeps the top rows.
 template <typename Line, typename Fold>
 std::vector<Line> settle(std::vector<Line> rows, Line other, const Fold& fold,
                          const ReportOptions& options) {
@@ -81,14 +89,15 @@ std::vector<Line> settle(std::vector<Line> rows, Line other, const Fold& fold,
     if (options.min_clients > 0) {
         bool folded = false;
         std::erase_if(rows, [&](const Line& row) {
-            if (row.estimate >= options.min_clients) return false;
+            if (row.addresses().lower_bound() >= options.min_clients) return false;
             fold(other, row);
             folded = true;
             return true;
         });
         if (folded) {
             other.estimate = other.clients().estimate();
-            if (other.estimate >= options.min_clients) rows.push_back(std::move(other));
+            if (other.addresses().lower_bound() >= options.min_clients)
+                rows.push_back(std::move(other));
         }
     }
     // (other) closes its group whatever its size: it is not a value to rank.
@@ -148,7 +157,8 @@ Table downloads_table(const Summary& summary, const ReportOptions& options) {
             pending.key = group_key;
             pending.requests += row.requests;
             pending.bytes += row.bytes;
-            pending.own().merge(row.clients);
+            pending.downloads.own().merge(row.clients);
+            pending.people.own().merge(row.addresses);
         }
     }
     auto shared_groups = std::make_shared<decltype(groups)>(std::move(groups));
@@ -161,7 +171,8 @@ Table downloads_table(const Summary& summary, const ReportOptions& options) {
                 copy.key = pending.key;
                 copy.requests = pending.requests;
                 copy.bytes = pending.bytes;
-                copy.borrowed = &pending.clients();
+                copy.downloads.borrowed = &pending.clients();
+                copy.people.borrowed = &pending.addresses();
                 list.push_back(std::move(copy));
             }
             Pending other;
@@ -170,7 +181,8 @@ Table downloads_table(const Summary& summary, const ReportOptions& options) {
             auto fold = [](Pending& into, const Pending& row) {
                 into.requests += row.requests;
                 into.bytes += row.bytes;
-                into.own().merge(row.clients());
+                into.downloads.own().merge(row.clients());
+                into.people.own().merge(row.addresses());
             };
             for (const Pending& row : settle(std::move(list), std::move(other), fold, options)) {
                 Number downloads(row.estimate), requests(row.requests), bytes(row.bytes);
@@ -353,9 +365,8 @@ Table sources_table(const Summary& summary, const ReportOptions& options) {
                 bool folded = false;
                 summary.for_each_source_row(
                     period, dimension, [&](std::string_view value, const SourceCounts& row) {
-                        const std::uint64_t clients = row.clients.estimate();
-                        if (clients >= options.min_clients) {
-                            ranked.add(clients, row.requests, value);
+                        if (row.clients.lower_bound() >= options.min_clients) {
+                            ranked.add(row.clients.estimate(), row.requests, value);
                             return;
                         }
                         other.requests += row.requests;
@@ -372,10 +383,9 @@ Table sources_table(const Summary& summary, const ReportOptions& options) {
                 };
                 ranked.visit(print);
                 // (other) closes its group whatever its size: it is not a value to rank.
-                const std::uint64_t other_clients = folded ? other.clients.estimate() : 0;
-                if (folded && other_clients >= options.min_clients &&
+                if (folded && other.clients.lower_bound() >= options.min_clients &&
                     (options.top == 0 || shown < options.top)) {
-                    print({other_clients, other.requests, other_label});
+                    print({other.clients.estimate(), other.requests, other_label});
                 }
             }
         }

@@ -12,10 +12,12 @@ using namespace e2e;
 namespace {
 
 // downloads.log, line by line:
+// A download is one distinct (full address, agent, version); a source's client is one distinct
+// full address.
 //  1-2  192.0.2.10 curl, two 206 range requests            -> client A
-//  3    192.0.2.99 curl, same /24 and agent: a retry        -> client A again
+//  3    192.0.2.99 curl, same /24 and agent, other address  -> client A2
 //  4    198.51.100.7 curl, another network                  -> client B (referrer news.example.net)
-//  5    192.0.2.10 Wget, same network, other agent          -> client C
+//  5    192.0.2.10 Wget, same address, other agent          -> client C (a download of its own)
 //  6-8  HEAD, 304 and 404                                   -> not downloads
 //  9    Googlebot                                           -> a bot: excluded by default
 //  10   /index.html, Firefox (referrer www.example.com)     -> not a download
@@ -36,11 +38,11 @@ bool contains(const std::string& text, const std::string& part) {
 
 }  // namespace
 
-TEST_CASE("downloads: range requests and retries count once, networks and agents apart") {
+TEST_CASE("downloads: range requests and retries count once, addresses and agents apart") {
     Result result = run({"downloads", downloads_log});
     CHECK(result.status == 0);
     CHECK(result.out ==
-          "2026-10-08\t/releases/tool-1.2.3.tar.gz\t3\t5\t12000\n"
+          "2026-10-08\t/releases/tool-1.2.3.tar.gz\t4\t5\t12000\n"
           "2026-10-08\t/releases/tool-1.2.3.zip\t1\t1\t4000\n"
           "2026-10-09\t/releases/tool-1.2.3.tar.gz\t1\t1\t3000\n"
           "2026-10-09\t/releases/tool-1.2.4.tar.gz\t1\t1\t5000\n");
@@ -49,7 +51,7 @@ TEST_CASE("downloads: range requests and retries count once, networks and agents
 TEST_CASE("downloads: bots are excluded unless --include-bots") {
     Result result = run({"downloads", "--include-bots", "--period", "all", downloads_log});
     CHECK(result.out ==
-          "all\t/releases/tool-1.2.3.tar.gz\t4\t7\t18000\n"
+          "all\t/releases/tool-1.2.3.tar.gz\t5\t7\t18000\n"
           "all\t/releases/tool-1.2.3.zip\t1\t1\t4000\n"
           "all\t/releases/tool-1.2.4.tar.gz\t1\t1\t5000\n");
 }
@@ -58,12 +60,12 @@ TEST_CASE("downloads: --by version and --by product group the rule's captures") 
     Result version = run({"downloads", "--by", "version", "--header", downloads_log});
     CHECK(version.out ==
           "period\tproduct\tversion\tdownloads\trequests\tbytes\n"
-          "2026-10-08\ttool\t1.2.3\t4\t6\t16000\n"
+          "2026-10-08\ttool\t1.2.3\t5\t6\t16000\n"
           "2026-10-09\ttool\t1.2.3\t1\t1\t3000\n"
           "2026-10-09\ttool\t1.2.4\t1\t1\t5000\n");
     Result product = run({"downloads", "--by", "product", "--period", "all", downloads_log});
     // Client A, on both days, counts once for the whole period.
-    CHECK(product.out == "all\ttool\t5\t8\t24000\n");
+    CHECK(product.out == "all\ttool\t6\t8\t24000\n");
 }
 
 TEST_CASE("downloads: day, ISO week and month boundaries in the log's offset, or in UTC") {
@@ -73,16 +75,16 @@ TEST_CASE("downloads: day, ISO week and month boundaries in the log's offset, or
           "2026-11-02\t/releases/tool-2.0.0.tar.gz\t1\t1\t100\n");
     CHECK(run({"downloads", "--utc", periods_log}).out ==
           "2026-10-31\t/releases/tool-2.0.0.tar.gz\t2\t2\t200\n"
-          "2026-11-01\t/releases/tool-2.0.0.tar.gz\t1\t2\t200\n");
+          "2026-11-01\t/releases/tool-2.0.0.tar.gz\t2\t2\t200\n");
     CHECK(run({"downloads", "--period", "week", periods_log}).out ==
-          "2026-W44\t/releases/tool-2.0.0.tar.gz\t2\t3\t300\n"
+          "2026-W44\t/releases/tool-2.0.0.tar.gz\t3\t3\t300\n"
           "2026-W45\t/releases/tool-2.0.0.tar.gz\t1\t1\t100\n");
     CHECK(run({"downloads", "--period", "month", periods_log}).out ==
           "2026-10\t/releases/tool-2.0.0.tar.gz\t1\t1\t100\n"
-          "2026-11\t/releases/tool-2.0.0.tar.gz\t2\t3\t300\n");
+          "2026-11\t/releases/tool-2.0.0.tar.gz\t3\t3\t300\n");
     CHECK(run({"downloads", "--period", "month", "--utc", periods_log}).out ==
           "2026-10\t/releases/tool-2.0.0.tar.gz\t2\t2\t200\n"
-          "2026-11\t/releases/tool-2.0.0.tar.gz\t1\t2\t200\n");
+          "2026-11\t/releases/tool-2.0.0.tar.gz\t2\t2\t200\n");
 }
 
 TEST_CASE("sources: each dimension counts requests and distinct clients") {
@@ -96,14 +98,14 @@ TEST_CASE("sources: each dimension counts requests and distinct clients") {
     CHECK_FALSE(contains(result.out, "www.example.com"));
     CHECK(has("2026-10-08\tnetwork\t192.0.2.0/24\t4\t2"));
     CHECK(has("2026-10-08\tnetwork\t198.51.100.0/24\t1\t1"));
-    CHECK(has("2026-10-08\tnetwork\t203.0.113.0/24\t5\t2"));
+    CHECK(has("2026-10-08\tnetwork\t203.0.113.0/24\t5\t5"));
     CHECK(has("2026-10-08\tnetwork\t66.249.66.0/24\t1\t1"));
-    CHECK(has("2026-10-08\tagent\tcurl 8.4.0\t7\t3"));
-    CHECK(has("2026-10-08\tagent\tFirefox 120.0\t2\t1"));
-    CHECK(has("2026-10-08\tagent_class\ttool\t8\t4"));
+    CHECK(has("2026-10-08\tagent\tcurl 8.4.0\t7\t6"));
+    CHECK(has("2026-10-08\tagent\tFirefox 120.0\t2\t2"));
+    CHECK(has("2026-10-08\tagent_class\ttool\t8\t6"));
     CHECK(has("2026-10-08\tagent_class\tbot\t1\t1"));
-    CHECK(has("2026-10-08\tagent_class\tbrowser\t2\t1"));
-    CHECK(has("2026-10-08\tstatus_class\t2xx\t9\t6"));
+    CHECK(has("2026-10-08\tagent_class\tbrowser\t2\t2"));
+    CHECK(has("2026-10-08\tstatus_class\t2xx\t9\t7"));
     CHECK(has("2026-10-08\tstatus_class\t3xx\t1\t1"));
     CHECK(has("2026-10-08\tstatus_class\t4xx\t1\t1"));
     CHECK(has("2026-10-09\tnetwork\t2001:db8:1::/48\t1\t1"));
@@ -117,16 +119,16 @@ TEST_CASE("sources: --dimension, --top and the order of rows") {
     Result result =
         run({"sources", "--dimension", "network", "--top", "2", "--period", "all", downloads_log});
     CHECK(result.out ==
-          "all\tnetwork\t192.0.2.0/24\t5\t2\n"
-          "all\tnetwork\t203.0.113.0/24\t5\t2\n");
+          "all\tnetwork\t203.0.113.0/24\t5\t5\n"
+          "all\tnetwork\t192.0.2.0/24\t5\t2\n");
 }
 
 TEST_CASE("sources: --min-clients folds small rows into (other) and never prints a row below k") {
     Result folded = run({"sources", "--dimension", "network", "--min-clients", "2", "--period",
                          "all", downloads_log});
     CHECK(folded.out ==
+          "all\tnetwork\t203.0.113.0/24\t5\t5\n"
           "all\tnetwork\t192.0.2.0/24\t5\t2\n"
-          "all\tnetwork\t203.0.113.0/24\t5\t2\n"
           "all\tnetwork\t(other)\t3\t3\n");
 
     // On a real log, for several k: every printed row has at least k clients.
@@ -193,7 +195,7 @@ TEST_CASE("filters: --since and --until in ISO 8601, as a time of day, and relat
     CHECK(run({"reduce", "--since", "00:45", "--fields", "resource", downloads_log}).out ==
           "/releases/tool-1.2.4.tar.gz\n");
     CHECK(run({"downloads", "--until", "00:45", "--period", "all", downloads_log}).out ==
-          "all\t/releases/tool-1.2.3.tar.gz\t3\t6\t15000\n"
+          "all\t/releases/tool-1.2.3.tar.gz\t4\t6\t15000\n"
           "all\t/releases/tool-1.2.3.zip\t1\t1\t4000\n");
     // Relative windows are measured from now: these 2026 logs are far in the past or future.
     Result recent = run({"reduce", "--since", "-2h", downloads_log});
@@ -208,7 +210,7 @@ TEST_CASE("summary: JSON is versioned, holds the settings, and parses") {
     Result result = run({"summary", "--output-format", "json", downloads_log});
     CHECK(result.status == 0);
     nlohmann::json summary = nlohmann::json::parse(result.out);
-    CHECK(summary["logsift_summary"] == 1);
+    CHECK(summary["logsift_summary"] == 2);
     CHECK(summary["settings"]["ipv4_prefix"] == 24);
     CHECK(summary["settings"]["ipv6_prefix"] == 48);
     CHECK(summary["settings"]["period"] == "day");
@@ -219,13 +221,13 @@ TEST_CASE("summary: JSON is versioned, holds the settings, and parses") {
     CHECK(summary["downloads"][0]["requests"] == 5);
 
     Result tables = run({"summary", downloads_log});
-    CHECK(contains(tables.out, "2026-10-08\t/releases/tool-1.2.3.tar.gz\t3\t5\t12000\n"));
+    CHECK(contains(tables.out, "2026-10-08\t/releases/tool-1.2.3.tar.gz\t4\t5\t12000\n"));
     CHECK(contains(tables.out, "2026-10-09\t/releases/tool-1.2.4.tar.gz\t1\t1\t5000\n\n"));
-    CHECK(contains(tables.out, "2026-10-08\tstatus_class\t2xx\t9\t6\n"));
+    CHECK(contains(tables.out, "2026-10-08\tstatus_class\t2xx\t9\t7\n"));
 
     Result downloads_json = run({"downloads", "--output-format", "json", downloads_log});
     nlohmann::json rows = nlohmann::json::parse(downloads_json.out);
-    CHECK(rows["downloads"][0]["downloads"] == 3);
+    CHECK(rows["downloads"][0]["downloads"] == 4);
     CHECK(rows["downloads"][0]["period"] == "2026-10-08");
 
     Result table = run({"downloads", "--output-format", "table", downloads_log});
@@ -234,7 +236,7 @@ TEST_CASE("summary: JSON is versioned, holds the settings, and parses") {
                                               std::string(19 + 2, ' ') +
                                               "downloads  requests  bytes");
     CHECK(split_lines(table.out).at(1) ==
-          "2026-10-08  /releases/tool-1.2.3.tar.gz          3         5  12000");
+          "2026-10-08  /releases/tool-1.2.3.tar.gz          4         5  12000");
 }
 
 TEST_CASE("merge: summaries of a log split anywhere give the same reports as the whole log") {

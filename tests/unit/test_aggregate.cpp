@@ -24,6 +24,7 @@ constexpr auto network = static_cast<std::size_t>(Dimension::network);
 // clients `requests` times, and one download row.
 Summary summary_of(int first, int count, std::uint64_t clients, std::uint64_t requests) {
     Summary summary;
+    summary.settings.key_id = "0123456789abcdef";
     summary.lines_read = summary.lines_parsed = requests * static_cast<std::uint64_t>(count);
     PeriodSummary& day = summary.periods["2026-10-08"];
     for (int i = first; i < first + count; ++i) {
@@ -161,6 +162,7 @@ TEST_CASE("a summary's JSON reads back to the same summary") {
     CHECK(summary_to_json(*read) == json);
     // Merging into an empty summary moves every row over unchanged.
     Summary empty;
+    empty.settings = read->settings;
     REQUIRE(empty.merge(std::move(*read)));
     CHECK(summary_to_json(empty) == json);
 }
@@ -252,8 +254,8 @@ TEST_CASE("the JSON summary reads from a stream, in any key order, as the docume
 
     // The version is checked before any row, wherever it stands.
     nlohmann::json newer = nlohmann::json::parse(bad_row);
-    newer["logsift_summary"] = 2;
+    newer["logsift_summary"] = 3;
     auto version = summary_from_json(newer.dump());
     REQUIRE_FALSE(version);
-    CHECK(version.error().reason == "unsupported summary version (this logsift reads version 1)");
+    CHECK(version.error().reason == "unsupported summary version (this logsift reads version 2)");
 }

@@ -55,7 +55,8 @@ class Aggregator {
     // network stands for the client.
     const ClientTokens& unkeyed_client(const Record& record);
     ClientTokens unkeyed_;
-    std::string agent_;  // the agent's keys, for records that come without them
+    std::string download_scratch_;  // reused: no allocation once warm
+    std::string agent_;             // the agent's keys, for records that come without them
     std::string agent_part_;
     // The hour bucket of the last record, which nearly every next record shares: periods are
     // whole hours in every offset in use, so the hour decides the period.

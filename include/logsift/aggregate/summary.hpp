@@ -58,7 +58,8 @@ struct DownloadCounts {
     std::string version;
     std::uint64_t requests = 0;
     std::uint64_t bytes = 0;
-    DistinctCounter clients;  // distinct (full address, agent, agent_version)
+    DistinctCounter clients;    // distinct (full address, agent, agent_version): the downloads
+    DistinctCounter addresses;  // distinct full addresses: what --min-clients counts
 };
 
 // One value of one dimension in one period.

@@ -47,8 +47,7 @@ struct ClientTokens {
     // One per sources dimension, with room for dimensions to come.
     static constexpr std::size_t source_slots = 12;
     std::array<std::uint64_t, source_slots> source{};
-    // Not written anywhere: the key of the download token, which also covers the agent and its
-    // version (one address with two browsers makes two downloads).
+    // Not written anywhere: the key of the download tokens (ClientKey::download_tokens).
     std::array<std::uint64_t, 2> download_key{};
     // Only for counting addresses in k-anonymity classes, inside the reduce stage.
     std::uint64_t k_anonymity = 0;

@@ -15,6 +15,11 @@
 
 namespace logsift {
 
+struct DownloadTokens {
+    std::uint64_t client;   // (address, agent, version): what a download counts
+    std::uint64_t address;  // the address alone: what a threshold counts
+};
+
 class ClientKey {
   public:
     // Bytes of the master key; a key file holds them as hexadecimal.
@@ -35,9 +40,13 @@ class ClientKey {
     // holds no address, the client field as written.
     void tokens(std::string_view identity, ClientTokens& out) const;
 
-    // The token of (client, agent and version) for the download tables, from the client's
-    // download key: a keyed hash, so it cannot be recomputed without the key either.
-    static std::uint64_t download_token(const ClientTokens& client, std::string_view agent);
+    // The tokens of a download of product (or of the resource, when its rule names no
+    // product) by client with agent (its family and version): keyed hashes under the client's
+    // download key, so they cannot be recomputed without the key either. They cover the
+    // product, so that one person's downloads of two products hold no value in common, while
+    // the rows of one product (its versions, its files) union into exact per-product counts.
+    static DownloadTokens download_tokens(const ClientTokens& client, std::string_view product,
+                                          std::string_view agent, std::string& scratch);
 
   private:
     using Subkey = std::array<unsigned char, 16>;  // SipHash-2-4's key
