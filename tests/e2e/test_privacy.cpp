@@ -460,6 +460,14 @@ TEST_CASE("privacy: no canary in any byte that write(2) carries") {
     write_file(log, column_log + column_log);
     write_file(main_log, canary_log + canary_bad_lines + canary_log);
     const std::string trace = (dir / "trace").string();
+    // The client key is a canary too: it may never be written anywhere, summaries and spilled
+    // rows included.
+    const std::string key_text = "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7";
+    write_file(dir / "key", key_text + "\n");
+    fs::permissions(dir / "key", fs::perms::owner_read | fs::perms::owner_write);
+    const char* given_key = std::getenv("LOGSIFT_KEY_FILE");
+    const std::string saved_key = given_key ? given_key : "";
+    ::setenv("LOGSIFT_KEY_FILE", (dir / "key").c_str(), 1);
     const std::vector<std::vector<std::string>> runs = {
         {"summary", "--format", column_format, "--site-host", site_hosts, "--rows-in-memory", "1",
          "--threads", "2", "--output-format", "json", "--include-bots", log},
@@ -489,5 +497,8 @@ TEST_CASE("privacy: no canary in any byte that write(2) carries") {
         CHECK(writes.find("write(") != std::string::npos);
         check_columns_clean("write(2)", writes);
         check_clean("write(2)", writes);
+        CHECK(writes.find(key_text.substr(0, 16)) == std::string::npos);
     }
+    if (given_key) ::setenv("LOGSIFT_KEY_FILE", saved_key.c_str(), 1);
+    if (!given_key) ::unsetenv("LOGSIFT_KEY_FILE");
 }
