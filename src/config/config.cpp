@@ -321,8 +321,14 @@ Expected<AggregateConfig> build_aggregate_config(const AggregateCliOptions& opti
         std::string key_file = options.input.key_file;
         if (const char* env = std::getenv("LOGSIFT_KEY_FILE"); key_file.empty() && env)
             key_file = env;
-        Expected<ClientKey::Bytes> key = load_or_create_key(key_file);
+        bool created = false;
+        Expected<ClientKey::Bytes> key = load_or_create_key(key_file, &created);
         if (!key) return std::move(key).error();
+        if (created && !options.input.quiet) {
+            print_note("made a new client key in " +
+                       (key_file.empty() ? default_key_file() : key_file) +
+                       ": keep it to merge this summary with later ones (--key-file)");
+        }
         config.input.client_key = std::make_shared<const ClientKey>(*key, dimension_count);
         sodium_memzero(key->data(), key->size());
         config.input.reduce.client_key = config.input.client_key.get();

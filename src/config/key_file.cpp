@@ -118,14 +118,15 @@ Expected<ClientKey::Bytes> read_key_file(const std::string& path) {
     return bytes;
 }
 
-Expected<ClientKey::Bytes> load_or_create_key(const std::string& given) {
+Expected<ClientKey::Bytes> load_or_create_key(const std::string& given, bool* created) {
     const std::string path = given.empty() ? default_key_file() : given;
     if (path.empty()) {
         return usage_error({}, "no place for the client key: give --key-file (HOME is not set)");
     }
+    if (created) *created = false;
     if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) {
-        if (Expected<void> created = create_key_file(path); !created)
-            return std::move(created).error();
+        if (Expected<void> made = create_key_file(path); !made) return std::move(made).error();
+        if (created) *created = true;
     }
     return read_key_file(path);
 }
