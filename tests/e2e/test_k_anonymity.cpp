@@ -38,8 +38,10 @@ bool has_k_anonymity() {
 
 bool skipped_without_k_anonymity() {
     if (has_k_anonymity()) return false;
-    logsift_test::skip(
-        "`logsift reduce --help` does not mention --k-anonymity: the option is not there yet");
+    const std::string reason =
+        "`logsift reduce --help` does not mention --k-anonymity: the option is not there yet";
+    MESSAGE(reason);
+    logsift_test::skip(reason);
     return true;
 }
 
@@ -52,22 +54,8 @@ struct Input {
     std::vector<Row> plain;
 };
 
-// Every run prints the times in UTC: a period is then one string of the time column, whatever
-// offsets the log mixes.
 Result reduce(const Input& input, const std::vector<std::string>& extra) {
-    std::vector<std::string> args = {"reduce",
-                                     "--format",
-                                     input.family->format,
-                                     "--utc",
-                                     "--fields",
-                                     linkage::fields_argument(),
-                                     "--output-format",
-                                     "jsonl",
-                                     "--max-bad",
-                                     "100%"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    args.push_back(input.path.string());
-    return logsift(args);
+    return logsift(linkage::reduce_arguments(*input.family, input.path.string(), extra));
 }
 
 std::string first_problems(const std::vector<std::string>& problems) {

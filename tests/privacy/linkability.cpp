@@ -54,15 +54,9 @@ struct Run {
     linkage::Joined joined;
 };
 
-Run reduce(const std::string& logsift, const std::string& format, const std::string& path,
+Run reduce(const std::string& logsift, const linkage::Family& family, const std::string& path,
            const linkage::Prepared& prepared, const std::vector<std::string>& extra) {
-    // UTC times make each period one string of the time column (as in the test).
-    std::vector<std::string> args = {
-        "reduce",          "--format", format,      "--utc", "--fields", linkage::fields_argument(),
-        "--output-format", "jsonl",    "--max-bad", "100%"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    args.push_back(path);
-    Run run{e2e::run_program(logsift, args), {}};
+    Run run{e2e::run_program(logsift, linkage::reduce_arguments(family, path, extra)), {}};
     run.joined = linkage::join(run.result.out, prepared);
     return run;
 }
@@ -118,7 +112,7 @@ int main(int argc, char** argv) {
     const std::string path = (dir / "prepared.log").string();
     e2e::write_file(path, prepared.text);
 
-    const Run plain = reduce(logsift, family.format, path, prepared, {});
+    const Run plain = reduce(logsift, family, path, prepared, {});
     if (!joined_cleanly(plain, "reduce")) return 1;
     std::printf("log: %s\n", log.c_str());
     std::printf("lines: %zu read, %zu rewritten (%zu left out: not %s-shaped), %zu reduced\n",
@@ -137,7 +131,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     const Run anonymous =
-        reduce(logsift, family.format, path, prepared,
+        reduce(logsift, family, path, prepared,
                {"--k-anonymity", std::to_string(k), "--k-period", linkage::period_name(period)});
     if (!joined_cleanly(anonymous, after.c_str())) return 1;
     print_figures(anonymous.joined.rows, prepared, period);

@@ -221,6 +221,16 @@ std::string fields_argument() {
     return fields + ",resource";
 }
 
+std::vector<std::string> reduce_arguments(const Family& family, const std::string& path,
+                                          const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"reduce", "--format", family.format, "--utc"};
+    args.insert(args.end(), {"--fields", fields_argument(), "--output-format", "jsonl"});
+    args.insert(args.end(), {"--max-bad", "100%"});
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back(path);
+    return args;
+}
+
 Joined join(std::string_view jsonl, const Prepared& prepared) {
     Joined joined;
     std::vector<bool> seen(prepared.addresses.size(), false);

@@ -61,6 +61,12 @@ inline constexpr std::array<const char*, 6> qi_columns = {
 // The --fields of every run joined here: time, the quasi-identifier, the resource.
 std::string fields_argument();
 
+// logsift's arguments for reducing a prepared log at path into what join reads: JSON Lines of
+// fields_argument(), times in UTC so that a period is one string of the time column whatever
+// offsets the log mixes, lines of other shapes skipped however many there are; then extra.
+std::vector<std::string> reduce_arguments(const Family& family, const std::string& path,
+                                          const std::vector<std::string>& extra);
+
 struct Row {
     std::size_t line = 0;
     std::string time;
