@@ -71,7 +71,7 @@ TEST_CASE("a log reduced --in-place, then gzip'd, reads back") {
     const fs::path log = dir / "access.log";
     fs::copy_file(data("real/apache-combined-basjes-hackers.log"), log);
     const nlohmann::json expected = summary_of(log.string());
-    REQUIRE(logsift({"reduce", "--in-place", log.string()}).status == 0);
+    REQUIRE(logsift({"reduce", "--in-place", "--k-anonymity", "1", log.string()}).status == 0);
     CHECK(logsift({"formats", "--detect", log.string()}).out.starts_with("logsift\t"));
     CHECK(summary_of(log.string()) == expected);
     REQUIRE(shell("gzip '" + log.string() + "'").status == 0);
