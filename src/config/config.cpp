@@ -338,6 +338,7 @@ Expected<ReduceConfig> build_reduce_config(const ReduceCliOptions& options) {
     auto input = build_input_config(options.input, needs_agents, needs_countries);
     if (!input) return std::move(input).error();
     config.input = std::move(*input);
+    config.k_anonymity.threads = config.input.threads;
     if (k_anonymous) {
         // Addresses are counted by tokens under a key of this run only: nothing to keep.
         config.input.client_key = std::make_shared<const ClientKey>(ClientKey::ephemeral(0));

@@ -4,6 +4,7 @@
 #include "logsift/reduce/k_chain.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <optional>
 
@@ -79,8 +80,57 @@ std::string_view version_major(std::string_view version) {
     return version.substr(0, version.find('.'));
 }
 
+namespace {
+
+// An IPv4 network as format_network writes it ("203.0.113.0/24") widened to a whole number of
+// octets, without parsing it as an address: most networks are IPv4, and a run widens millions.
+// False when network is not that.
+bool widen_ipv4_octets(std::string_view network, unsigned bits, char* out, std::size_t& size) {
+    const std::size_t slash = network.find('/');
+    if (slash == std::string_view::npos || bits % 8 != 0 || bits > 32) return false;
+    unsigned prefix = 0;
+    auto [end, error] =
+        std::from_chars(network.data() + slash + 1, network.data() + network.size(), prefix);
+    if (error != std::errc{} || end != network.data() + network.size() || prefix > 32) return false;
+    std::size_t dots = 0;
+    for (std::size_t i = 0; i < slash; ++i) {
+        const char c = network[i];
+        if (c == '.') {
+            ++dots;
+        } else if (c < '0' || c > '9') {
+            return false;
+        }
+    }
+    if (dots != 3) return false;
+    if (prefix <= bits) {  // never narrowed
+        size = copy_to(network, out);
+        return true;
+    }
+    // The first bits / 8 octets as written (up to the dot after them), then zeros.
+    std::size_t at = 0;
+    for (unsigned dots_seen = 0; bits > 0 && at < slash; ++at) {
+        if (network[at] == '.' && ++dots_seen == bits / 8) break;
+    }
+    size = copy_to(network.substr(0, at), out);
+    for (unsigned octet = bits / 8; octet < 4; ++octet) {
+        if (octet > 0) out[size++] = '.';
+        out[size++] = '0';
+    }
+    out[size++] = '/';
+    auto written = std::to_chars(out + size, out + 64, bits);
+    size = static_cast<std::size_t>(written.ptr - out);
+    return true;
+}
+
+}  // namespace
+
 std::size_t widen_network(std::string_view network, unsigned ipv4_bits, unsigned ipv6_bits,
                           char* out) {
+    std::size_t size = 0;
+    if (network.find(':') == std::string_view::npos &&
+        widen_ipv4_octets(network, ipv4_bits, out, size)) {
+        return size;
+    }
     // Only what format_network wrote has a '/': a host name client's domain has none.
     std::optional<Cidr> cidr;
     if (network.find('/') != std::string_view::npos) cidr = parse_cidr(network);
@@ -119,13 +169,7 @@ std::string_view qi_form(QiPart part, std::uint8_t form, std::string_view value,
 
 QiValues::QiValues() = default;
 
-std::uint32_t QiValues::number(QiPart part, std::string_view value) {
-    Part& each = parts_[static_cast<std::size_t>(part)];
-    std::lock_guard hold(each.lock);
-    return number_locked(each, value);
-}
-
-std::uint32_t QiValues::number_locked(Part& part, std::string_view value) {
+std::uint32_t QiValues::number_in(Part& part, std::string_view value) {
     auto [row, added] =
         part.numbers.try_emplace(value, static_cast<std::uint32_t>(part.texts.size()));
     if (added) part.texts.push_back(StringMap<std::uint32_t>::key_of(*row));
@@ -145,7 +189,7 @@ void QiValues::compute_forms() {
             for (std::uint8_t form = 1; form < qi_form_count; ++form) {
                 // texts may grow (and move) while the form is numbered: its view is taken anew.
                 const std::string_view text = qi_form(part, form, each.texts[value], buffer);
-                numbers[form] = number_locked(each, text);
+                numbers[form] = number_in(each, text);
             }
             each.forms.push_back(numbers);
         }
@@ -158,17 +202,6 @@ void QiValues::clear() {
         std::vector<std::string_view>().swap(each.texts);
         std::vector<std::array<std::uint32_t, qi_form_count>>().swap(each.forms);
     }
-}
-
-std::size_t QiValues::memory_bytes() const {
-    std::size_t bytes = 0;
-    for (const Part& each : parts_) {
-        bytes += each.texts.capacity() * sizeof(std::string_view) +
-                 each.forms.capacity() * sizeof(each.forms[0]);
-        for (std::string_view text : each.texts)
-            bytes += text.size() + 16;
-    }
-    return bytes;
 }
 
 }  // namespace logsift

@@ -6,6 +6,7 @@
 #include "logsift/run/k_anonymous.hpp"
 
 #include <algorithm>
+#include <array>
 #include <deque>
 #include <string>
 #include <vector>
@@ -20,13 +21,14 @@ namespace {
 // The first pass: records counted, nothing written.
 class CountWorker final : public ChunkWorker {
   public:
-    explicit CountWorker(KClasses& classes) : classes_(classes) {}
+    explicit CountWorker(KClasses& classes) : classes_(classes), counter_(classes.counter()) {}
     void begin(std::string&) override {}
-    void add(const Record& record) override { classes_.count(record); }
-    void end() override {}
+    void add(const Record& record) override { classes_.count(record, counter_); }
+    void end() override { classes_.flush(counter_); }
 
   private:
     KClasses& classes_;
+    KCounter& counter_;
 };
 
 // Workers unless the run must read sequentially (as WrittenRecords in reduce_command.cpp).
@@ -38,7 +40,13 @@ class CountedRecords final : public RunSink {
   public:
     CountedRecords(const InputConfig& input, KClasses& classes)
         : input_(input), classes_(classes) {}
-    void add(const Record& record) override { classes_.count(record); }
+    void add(const Record& record) override {
+        if (counter_ == nullptr) counter_ = &classes_.counter();
+        classes_.count(record, *counter_);
+    }
+    void finish() override {
+        if (counter_ != nullptr) classes_.flush(*counter_);
+    }
     std::vector<std::unique_ptr<ChunkWorker>> workers(unsigned threads) override {
         std::vector<std::unique_ptr<ChunkWorker>> workers;
         if (sequential(input_, threads)) return workers;
@@ -50,6 +58,58 @@ class CountedRecords final : public RunSink {
   private:
     const InputConfig& input_;
     KClasses& classes_;
+    KCounter* counter_ = nullptr;  // the sequential run's
+};
+
+// Records of the second pass, copied (their views would not outlive the next line) and written
+// a few dozen at a time: each one's slot is asked for from memory as it comes, and has arrived
+// by the time the batch is written, instead of one miss after another.
+class PrintBatch {
+  public:
+    void add(const KClasses& classes, const Record& record) {
+        if (size_ == 0) text_.clear();
+        Copy& copy = copies_[size_++];
+        copy.record = record;
+        for (std::size_t i = 0; i < texts.size(); ++i) {
+            const std::string_view value = record.*texts[i];
+            copy.starts[i] = static_cast<std::uint32_t>(text_.size());
+            text_.append(value);
+        }
+        copy.key = classes.key(record);
+        classes.prefetch(copy.key);
+    }
+    bool full() const { return size_ == capacity; }
+    // Writes the records that may be printed, generalized, and empties the batch.
+    void write(const KClasses& classes, KForms& forms, KTally& tally, RecordWriter& writer) {
+        for (std::size_t c = 0; c < size_; ++c) {
+            Copy& copy = copies_[c];
+            for (std::size_t i = 0; i < texts.size(); ++i) {
+                const std::size_t end = i + 1 < texts.size() ? copy.starts[i + 1]
+                                        : c + 1 < size_      ? copies_[c + 1].starts[0]
+                                                             : text_.size();
+                copy.record.*texts[i] =
+                    std::string_view(text_).substr(copy.starts[i], end - copy.starts[i]);
+            }
+            if (classes.generalize(copy.record, copy.key, forms, tally)) writer.write(copy.record);
+        }
+        size_ = 0;
+    }
+
+  private:
+    static constexpr std::size_t capacity = 32;
+    // What a record writer prints of a record besides its numbers.
+    static constexpr std::array<std::string_view Record::*, 10> texts = {
+        &Record::time,    &Record::network,       &Record::method,      &Record::resource,
+        &Record::agent,   &Record::agent_version, &Record::agent_class, &Record::referrer_host,
+        &Record::country, &Record::vhost};
+    struct Copy {
+        Record record;
+        KKey key;
+        std::array<std::uint32_t, texts.size()> starts{};
+    };
+    std::array<Copy, capacity> copies_;
+    std::string text_;
+    std::size_t size_ = 0;
 };
 
 // The second pass, one chunk at a time: each record at its class's level.
@@ -62,15 +122,20 @@ class GeneralizeWorker final : public ChunkWorker {
         writer_ = make_record_writer(config_.output_format, *sink_, config_.columns);
     }
     void add(const Record& record) override {
-        Record printed = record;
-        if (classes_.generalize(printed, tally_)) writer_->write(printed);
+        batch_.add(classes_, record);
+        if (batch_.full()) batch_.write(classes_, forms_, tally_, *writer_);
     }
-    void end() override { sink_->flush(); }
+    void end() override {
+        batch_.write(classes_, forms_, tally_, *writer_);
+        sink_->flush();
+    }
 
   private:
     const ReduceConfig& config_;
     const KClasses& classes_;
     KTally& tally_;
+    KForms forms_;
+    PrintBatch batch_;
     std::unique_ptr<OutputSink> sink_;
     std::unique_ptr<RecordWriter> writer_;
 };
@@ -90,13 +155,10 @@ class GeneralizedRecords final : public RunSink {
         if (config.header) writer_->header();
     }
     void add(const Record& record) override {
-        Record printed = record;
-        if (classes_.generalize(printed, tallies_.front())) {
-            writer_->write(printed);
-            if (file_) file_->drain();
-        }
+        batch_.add(classes_, record);
+        if (batch_.full()) write_batch();
     }
-    void flush() override { sink_.flush(); }
+    void finish() override { write_batch(); }
     std::vector<std::unique_ptr<ChunkWorker>> workers(unsigned threads) override {
         std::vector<std::unique_ptr<ChunkWorker>> workers;
         if (sequential(input_, threads)) return workers;
@@ -119,12 +181,19 @@ class GeneralizedRecords final : public RunSink {
     }
 
   private:
+    void write_batch() {
+        batch_.write(classes_, forms_, tallies_.front(), *writer_);
+        if (file_) file_->drain();
+    }
+
     const ReduceConfig& config_;
     const InputConfig& input_;
     const KClasses& classes_;
     OutputSink& sink_;
     InPlaceFile* file_;
     std::unique_ptr<RecordWriter> writer_;
+    KForms forms_;
+    PrintBatch batch_;
     std::deque<KTally> tallies_{1};  // the sequential run's, then one per worker
 };
 
@@ -133,11 +202,15 @@ class GeneralizedRecords final : public RunSink {
 // reads differently changed meanwhile, and that is said.
 RunResult count_then_write(const ReduceConfig& config, const InputConfig& input, KClasses& classes,
                            OutputSink& sink, InPlaceFile* file, KTally& tally) {
-    CountedRecords counting(input, classes);
-    RunResult counted = run_inputs(input, counting);
+    // The counting pass needs no resource, unless --path asks about it.
+    InputConfig counting_input = input;
+    counting_input.reduce.resources = input.filter.needs_resource();
+    CountedRecords counting(counting_input, classes);
+    RunResult counted = run_inputs(counting_input, counting);
     // A format no preset fits, or --strict meeting a bad line: nothing is written.
     if (counted.fault == Fault::usage || (counted.fault && input.strict)) return counted;
     classes.decide();
+    classes.seal();
 
     InputConfig again = input;
     again.quiet = true;

@@ -3,6 +3,7 @@
 // addresses, per period; suppression; the tallies; counting from several threads at once.
 #include <doctest/doctest.h>
 
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,21 +50,39 @@ Made make(const Line& line) {
     return made;
 }
 
-void count(KClasses& classes, const Line& line) {
+KClassRef count(KClasses& classes, const Line& line) {
     Made made = make(line);
     made.record.client = &made.tokens;
-    classes.count(made.record);
+    return classes.count(made.record);
 }
 
-// The record as printed: its six quasi-identifier columns joined by '|', or "suppressed".
-std::string printed(const KClasses& classes, const Line& line, KTally* tally = nullptr) {
-    Made made = make(line);
-    KTally local;
-    if (!classes.generalize(made.record, tally ? *tally : local)) return "suppressed";
-    const Record& record = made.record;
+std::string columns(const Record& record) {
     return std::string(record.network) + "|" + std::string(record.agent) + "|" +
            std::string(record.agent_version) + "|" + std::string(record.country) + "|" +
            std::string(record.referrer_host) + "|" + std::string(record.vhost);
+}
+
+// The record as printed after the classes were decided and sealed (a file read again): its
+// six quasi-identifier columns joined by '|', or "suppressed".
+std::string printed(const KClasses& classes, const Line& line, KTally* tally = nullptr) {
+    Made made = make(line);
+    KTally local;
+    KForms forms;
+    if (!classes.generalize(made.record, forms, tally ? *tally : local)) return "suppressed";
+    return columns(made.record);
+}
+
+// The same for a record held with its class's number (decided, not sealed).
+std::string held(const KClasses& classes, KClassRef ref, KTally* tally = nullptr) {
+    Record record;
+    KTally local;
+    if (!classes.generalize(ref, record, tally ? *tally : local)) return "suppressed";
+    return columns(record);
+}
+
+void decide(KClasses& classes) {
+    classes.decide();
+    classes.seal();
 }
 
 KSettings settings(unsigned k, KPeriod period = KPeriod::day) {
@@ -147,7 +166,7 @@ TEST_CASE("k classes: a class that K addresses share is printed as it is") {
     other.version = "120.1";
     other.address = 9;
     count(classes, other);
-    classes.decide();
+    decide(classes);
     KTally tally;
     CHECK(printed(classes, line, &tally) ==
           "198.51.100.0/24|Firefox|120.0|DE|news.example.co.uk|www.example.com");
@@ -172,7 +191,7 @@ TEST_CASE("k classes: leftovers merge at level 1 only when their level-1 values 
         count(classes, a);
         for (std::uint64_t address : {2, 3, 2})
             count(classes, (b.address = address, b));
-        classes.decide();
+        decide(classes);
         KTally tally;
         const std::string both =
             "198.51.100.0/24|Firefox|120|DE|news.example.co.uk|www.example.com";
@@ -192,7 +211,7 @@ TEST_CASE("k classes: leftovers merge at level 1 only when their level-1 values 
         count(classes, a);
         for (std::uint64_t address : {2, 3})
             count(classes, (b.address = address, b));
-        classes.decide();
+        decide(classes);
         KTally tally;
         const std::string both = "198.0.0.0/8|(other)||DE|(other)|www.example.com";
         CHECK(printed(classes, a, &tally) == both);
@@ -208,7 +227,7 @@ TEST_CASE("k classes: leftovers merge at level 1 only when their level-1 values 
         count(classes, a);
         for (std::uint64_t address : {1, 2})
             count(classes, (b.address = address, b));
-        classes.decide();
+        decide(classes);
         CHECK(printed(classes, a) == "suppressed");
         CHECK(printed(classes, b) == "suppressed");
     }
@@ -229,7 +248,7 @@ TEST_CASE("k classes: each class takes the least level, networks widen one step 
     farther.address = 4;
     for (const Line& line : {near, here, far, farther})
         count(classes, line);
-    classes.decide();
+    decide(classes);
     KTally tally;
     CHECK(printed(classes, near, &tally) ==
           "198.51.0.0/16|Firefox|120|DE|news.example.co.uk|www.example.com");
@@ -256,7 +275,7 @@ TEST_CASE("k classes: what no level makes K-anonymous is suppressed") {
     late.seconds += 86400;
     late.address = 3;
     count(classes, late);
-    classes.decide();
+    decide(classes);
     KTally tally;
     CHECK(printed(classes, alone, &tally) == "0.0.0.0/0|(other)||(other)|(other)|(other)");
     CHECK(printed(classes, elsewhere, &tally) == "0.0.0.0/0|(other)||(other)|(other)|(other)");
@@ -286,7 +305,7 @@ TEST_CASE("k classes: periods are days or hours in the logged offset, or the who
             KClasses classes(settings(2, period));
             count(classes, evening);
             count(classes, morning);
-            classes.decide();
+            decide(classes);
             const bool together = period == KPeriod::all || (period == KPeriod::day && offset);
             CHECK((printed(classes, evening) != "suppressed") == together);
             CHECK((printed(classes, morning) != "suppressed") == together);
@@ -309,7 +328,7 @@ TEST_CASE("k classes: records without an address count as one address among them
         Made made = make(line);  // no client tokens
         classes.count(made.record);
     }
-    classes.decide();
+    decide(classes);
     CHECK(printed(classes, line) == "suppressed");
 }
 
@@ -331,7 +350,7 @@ TEST_CASE("k classes: a large K keeps every token until it is reached, then drop
     whole.agent = "curl";
     for (std::uint64_t address = 100; address < 160; ++address)
         count(classes, (whole.address = address, whole));
-    classes.decide();
+    decide(classes);
     KTally tally;
     CHECK(printed(classes, many, &tally) ==
           "198.51.100.0/24|Firefox|120|DE|news.example.co.uk|www.example.com");
@@ -360,16 +379,22 @@ TEST_CASE("k classes: counted from several threads, the levels are those of one 
     KClasses shared(settings(3));
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) {
-        threads.emplace_back([&, t] {
-            for (int i = t; i < lines; i += 4)
-                count(shared, line_of(i));
+        KCounter* counter = &shared.counter();
+        threads.emplace_back([&shared, &line_of, counter, t] {
+            for (int i = t; i < lines; i += 4) {
+                const Line line = line_of(i);  // the record's views point into it
+                Made made = make(line);
+                made.record.client = &made.tokens;
+                shared.count(made.record, *counter);
+            }
+            shared.flush(*counter);
         });
     }
     for (std::thread& thread : threads)
         thread.join();
     CHECK(shared.classes() == alone.classes());
-    alone.decide();
-    shared.decide();
+    decide(alone);
+    decide(shared);
     KTally alone_tally, shared_tally;
     for (int i = 0; i < lines; i += 7)
         REQUIRE(printed(alone, line_of(i), &alone_tally) ==
@@ -380,6 +405,59 @@ TEST_CASE("k classes: counted from several threads, the levels are those of one 
     alone.clear();
     CHECK(alone.classes() == 0);
     count(alone, line_of(1));
-    alone.decide();
+    decide(alone);
     CHECK(printed(alone, line_of(1)) == "suppressed");
+}
+
+TEST_CASE("k classes: held records, by their class's number, print as records found again") {
+    // Values of every density, so that every level takes some records: networks in three /8s,
+    // agents with majors and minors, subdomains of a few sites, a few countries, and addresses
+    // that mostly make one or two requests.
+    auto line_of = [](int i) {
+        std::mt19937 random(static_cast<std::uint32_t>(i));
+        auto pick = [&](int below) {
+            return static_cast<int>(random() % static_cast<unsigned>(below));
+        };
+        Line line;
+        line.network = std::to_string(1 + pick(3)) + "." + std::to_string(pick(1 + pick(40))) +
+                       "." + std::to_string(pick(1 + pick(200))) + ".0/24";
+        line.agent = pick(6) == 0 ? "curl" : "Firefox";
+        line.version = std::to_string(110 + pick(4)) + "." + std::to_string(pick(1 + pick(8)));
+        line.referrer = pick(4) == 0 ? ""
+                                     : "s" + std::to_string(pick(1 + pick(30))) + ".example" +
+                                           std::to_string(pick(3)) + ".co.uk";
+        line.country = pick(30) == 0 ? "FR" : "DE";
+        line.vhost = pick(50) == 0 ? "other.example.com" : "www.example.com";
+        line.address = static_cast<std::uint64_t>(pick(1 + pick(4000)));
+        return line;
+    };
+    constexpr int lines = 5000;
+    KClasses by_number(settings(4));
+    KClasses by_value(settings(4));
+    std::vector<KClassRef> refs;
+    for (int i = 0; i < lines; ++i) {
+        refs.push_back(count(by_number, line_of(i)));
+        count(by_value, line_of(i));
+    }
+    by_number.decide();
+    decide(by_value);
+    KTally number_tally, value_tally;
+    for (int i = 0; i < lines; ++i) {
+        CAPTURE(i);
+        REQUIRE(held(by_number, refs[static_cast<std::size_t>(i)], &number_tally) ==
+                printed(by_value, line_of(i), &value_tally));
+    }
+    CHECK(number_tally.at_level == value_tally.at_level);
+    CHECK(number_tally.network_kept == value_tally.network_kept);
+    CHECK(number_tally.version_kept == value_tally.version_kept);
+    // Every level is used by some record: the test covers the whole chain.
+    std::size_t levels_used = 0;
+    for (std::uint64_t records : value_tally.at_level)
+        levels_used += records > 0;
+    std::string spread;
+    for (std::uint64_t records : value_tally.at_level)
+        spread += std::to_string(records) + " ";
+    CAPTURE(spread);
+    CAPTURE(value_tally.suppressed);
+    CHECK(levels_used >= 6);
 }

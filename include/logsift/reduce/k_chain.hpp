@@ -7,7 +7,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <string_view>
 #include <vector>
 
@@ -64,16 +63,28 @@ std::string_view referrer_site(std::string_view host);
 // constant.
 std::string_view qi_form(QiPart part, std::uint8_t form, std::string_view value, char* out);
 
-// Every value of each part seen in a run, numbered, with the numbers of its forms. Numbering
-// is thread-safe (one lock per part, taken once per new class, not per record); forms are
-// computed once counting is over, and reading is lock-free from then on.
+// Every value of each part seen by a thread or a run, numbered, with the numbers of its forms
+// (computed once counting is over). Not thread-safe: each counting thread numbers on its own,
+// and the run's numbers are made from theirs.
 class QiValues {
   public:
     QiValues();
     QiValues(const QiValues&) = delete;
     QiValues& operator=(const QiValues&) = delete;
 
-    std::uint32_t number(QiPart part, std::string_view value);
+    // The numbers of a new class's six values, in QiPart's order.
+    void number(const std::array<std::string_view, qi_part_count>& values,
+                std::array<std::uint32_t, qi_part_count>& numbers) {
+        for (std::size_t part = 0; part < qi_part_count; ++part)
+            numbers[part] = number_in(parts_[part], values[part]);
+    }
+    std::uint32_t number(QiPart part, std::string_view value) {
+        return number_in(parts_[static_cast<std::size_t>(part)], value);
+    }
+    // How many values of part are numbered.
+    std::size_t size(QiPart part) const {
+        return parts_[static_cast<std::size_t>(part)].texts.size();
+    }
     // Numbers the forms of every value numbered so far. Not thread-safe.
     void compute_forms();
     // The number of value's form at level (compute_forms first).
@@ -85,16 +96,14 @@ class QiValues {
         return parts_[static_cast<std::size_t>(part)].texts[value];
     }
     void clear();
-    std::size_t memory_bytes() const;
 
   private:
     struct Part {
-        std::mutex lock;
         StringMap<std::uint32_t> numbers;
         std::vector<std::string_view> texts;  // views into numbers' keys, which never move
         std::vector<std::array<std::uint32_t, qi_form_count>> forms;
     };
-    std::uint32_t number_locked(Part& part, std::string_view value);
+    static std::uint32_t number_in(Part& part, std::string_view value);
     std::array<Part, qi_part_count> parts_;
 };
 
