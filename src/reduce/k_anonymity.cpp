@@ -207,6 +207,9 @@ void KShard::grow(const KClassArena& arena) {
 std::string_view KForms::form(QiPart part, std::uint8_t form, std::string_view value) {
     if (form == 0 || value.empty()) return value;
     if (part == QiPart::network) {
+        // IPv4 networks are widened faster than remembered (widen_network).
+        if (value.find(':') == std::string_view::npos)
+            return qi_form(part, form, value, network_buffers_[form].data());
         return networks_[form].recall_or(value, [&](std::string_view text) {
             return qi_form(part, form, text, network_buffers_[form].data());
         });

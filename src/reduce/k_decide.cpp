@@ -15,6 +15,7 @@
 #include <bit>
 #include <cstring>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "logsift/reduce/k_anonymity.hpp"
@@ -146,22 +147,28 @@ void decide_levels(KStore& store, const QiValues& values, unsigned k, std::uint6
                    unsigned threads) {
     KClassArena& arena = store.arena;
     const KClassRef classes = arena.size();
-    // Representatives of the groups left, in order: each thread's share, then all of them.
-    auto still_left = [&](const KClassRef* refs, std::size_t size) {
-        std::vector<std::vector<KClassRef>> shares(threads);
-        k_in_parallel(threads, size, 4096,
+    // Keeps, in order, the representatives of the groups still left: each thread its share in
+    // place, then the shares moved together.
+    auto keep_left = [&](std::vector<KClassRef>& left) {
+        std::vector<std::pair<std::size_t, std::size_t>> kept(std::max(threads, 1u));
+        k_in_parallel(threads, left.size(), 4096,
                       [&](unsigned thread, std::size_t begin, std::size_t end) {
+                          std::size_t out = begin;
                           for (std::size_t i = begin; i < end; ++i) {
-                              const KClassRef ref = refs ? refs[i] : static_cast<KClassRef>(i);
-                              const KClass& found = arena.at(ref);
+                              const KClass& found = arena.at(left[i]);
                               if (found.tokens_log2 != k_merged && found.level == k_suppressed)
-                                  shares[thread].push_back(ref);
+                                  left[out++] = left[i];
                           }
+                          kept[thread] = {begin, out};
                       });
-        std::vector<KClassRef> left;
-        for (const std::vector<KClassRef>& share : shares)
-            left.insert(left.end(), share.begin(), share.end());
-        return left;
+        std::size_t size = 0;
+        for (const auto& [begin, end] : kept) {
+            std::copy(left.begin() + static_cast<std::ptrdiff_t>(begin),
+                      left.begin() + static_cast<std::ptrdiff_t>(end),
+                      left.begin() + static_cast<std::ptrdiff_t>(size));
+            size += end - begin;
+        }
+        left.resize(size);
     };
     k_in_parallel(threads, classes, 4096, [&](unsigned, std::size_t begin, std::size_t end) {
         for (std::size_t ref = begin; ref < end; ++ref) {
@@ -169,7 +176,10 @@ void decide_levels(KStore& store, const QiValues& values, unsigned k, std::uint6
             found.level = found.count >= k ? 0 : k_suppressed;
         }
     });
-    std::vector<KClassRef> left = still_left(nullptr, classes);
+    std::vector<KClassRef> left(classes);
+    for (KClassRef ref = 0; ref < classes; ++ref)
+        left[ref] = ref;
+    keep_left(left);
     std::vector<Entry> entries;
     for (std::uint8_t level = 1; level <= k_top_level && !left.empty(); ++level) {
         entries.resize(left.size());
@@ -201,7 +211,7 @@ void decide_levels(KStore& store, const QiValues& values, unsigned k, std::uint6
             }
         });
         // Every group alone, as it was: none reached k.
-        if (merged.load()) left = still_left(left.data(), left.size());
+        if (merged.load()) keep_left(left);
     }
     // A merged class's group has the level of the class the chain of merges ends in, which
     // is not merged: its level is final, and no thread writes it here.

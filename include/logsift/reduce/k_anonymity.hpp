@@ -53,7 +53,7 @@ struct KTally {
 };
 
 // One thread's memo of generalized values, for records generalized after KClasses::seal: most
-// records repeat the networks and referrers of recent ones.
+// records repeat the IPv6 networks and referrers of recent ones.
 class KForms {
   public:
     // value (of part) at form (form_at), valid until the next call for the same part.
