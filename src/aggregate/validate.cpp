@@ -108,7 +108,8 @@ bool valid_referrer_host(std::string_view value, unsigned ipv4_prefix, unsigned 
 }
 
 bool valid_country(std::string_view value) {
-    return value.size() == 2 && is_upper(value[0]) && is_upper(value[1]);
+    // "(other)": a country reduce --k-anonymity generalized, read back from its records.
+    return (value.size() == 2 && is_upper(value[0]) && is_upper(value[1])) || value == "(other)";
 }
 
 bool valid_agent(std::string_view value) {

@@ -4,13 +4,17 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <string>
 
 namespace logsift {
 namespace {
 
+std::atomic<int> muted{0};
+
 void write_message(std::string_view prefix, std::string_view message) {
+    if (muted.load(std::memory_order_relaxed) > 0) return;
     std::string text;
     text.reserve(prefix.size() + message.size() + 1);
     text.append(prefix).append(message).push_back('\n');
@@ -37,6 +41,13 @@ void print_warning(std::string_view message) {
 }
 void print_note(std::string_view message) {
     write_message("logsift: ", message);
+}
+
+MutedMessages::MutedMessages() {
+    ++muted;
+}
+MutedMessages::~MutedMessages() {
+    --muted;
 }
 
 }  // namespace logsift

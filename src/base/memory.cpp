@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <new>
+#include <utility>
 
 namespace logsift {
 
@@ -63,6 +65,58 @@ void share_one_heap_arena() {
 
 void return_free_heap_pages() {
     ::malloc_trim(0);
+}
+
+MappedMemory::MappedMemory(std::size_t bytes, bool huge) {
+    constexpr std::size_t huge_page = std::size_t{2} << 20;
+    huge = huge && bytes >= huge_page;
+#ifdef __SANITIZE_ADDRESS__
+    huge = false;
+#endif
+    // A huge mapping is taken a page larger, so that a 2 MiB boundary lies inside it.
+    mapped_ = huge ? (bytes + 2 * huge_page - 1) / huge_page * huge_page : bytes;
+    if (mapped_ == 0) return;
+    mapping_ = ::mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapping_ == MAP_FAILED) {
+        mapping_ = nullptr;
+        throw std::bad_alloc();
+    }
+    auto start = reinterpret_cast<std::uintptr_t>(mapping_);
+    if (huge) {
+        start = (start + huge_page - 1) & ~(huge_page - 1);
+        // No advice taken is no error: the memory is as good, only slower.
+        ::madvise(reinterpret_cast<void*>(start), bytes / huge_page * huge_page, MADV_HUGEPAGE);
+    }
+    data_ = reinterpret_cast<void*>(start);
+    size_ = bytes;
+}
+
+MappedMemory::~MappedMemory() {
+    release();
+}
+
+MappedMemory::MappedMemory(MappedMemory&& other) noexcept
+    : mapping_(std::exchange(other.mapping_, nullptr)),
+      mapped_(std::exchange(other.mapped_, 0)),
+      data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)) {}
+
+MappedMemory& MappedMemory::operator=(MappedMemory&& other) noexcept {
+    if (this != &other) {
+        release();
+        mapping_ = std::exchange(other.mapping_, nullptr);
+        mapped_ = std::exchange(other.mapped_, 0);
+        data_ = std::exchange(other.data_, nullptr);
+        size_ = std::exchange(other.size_, 0);
+    }
+    return *this;
+}
+
+void MappedMemory::release() {
+    if (mapping_ != nullptr) ::munmap(mapping_, mapped_);
+    mapping_ = nullptr;
+    data_ = nullptr;
+    mapped_ = size_ = 0;
 }
 
 }  // namespace logsift

@@ -80,7 +80,25 @@ Subcommand setup_reduce(CLI::App& app, ReduceCliOptions& options) {
     output.add_flag("--in-place", options.in_place,
                     "Replace each FILE with its reduced records, atomically, with the same "
                     "codec, owner, group, mode and times; on any error the file stays as it was");
-    return {&command, [&options] { return run_built(build_reduce_config(options), run_reduce); }};
+    CLI::Option_group& anonymity = *command.add_option_group("k-anonymity");
+    CLI::Option* k = anonymity
+                         .add_option("--k-anonymity", options.k_anonymity,
+                                     "Write a record only when at least K distinct client "
+                                     "addresses share its network, agent, agent_version, "
+                                     "country, referrer_host and vhost in its --k-period, "
+                                     "generalizing them step by step until they do (1: off; "
+                                     "default 1, or 5 with --in-place). Files are read twice; "
+                                     "standard input is held until its period ends")
+                         ->type_name("K");
+    CLI::Option* period =
+        add_enum_option(anonymity, "--k-period", options.k_period, k_period_names(),
+                        "The period addresses are counted in for --k-anonymity: day, hour or "
+                        "all (the whole run)");
+    return {&command, [&options, k, period] {
+                options.k_anonymity_given = k->count() > 0;
+                options.k_period_given = period->count() > 0;
+                return run_built(build_reduce_config(options), run_reduce);
+            }};
 }
 
 // Downloads come from the records' times (not their truncated time column), resources and

@@ -29,6 +29,9 @@ NameMap<Period> period_names() {
         names.emplace_back(std::string(period_name(period)), period);
     return names;
 }
+NameMap<KPeriod> k_period_names() {
+    return names_from<KPeriod, k_period_count>(k_period_name);
+}
 NameMap<DownloadGrouping> grouping_names() {
     return {{"resource", DownloadGrouping::resource},
             {"product", DownloadGrouping::product},

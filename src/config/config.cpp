@@ -245,6 +245,62 @@ std::string find_patterns_dir(const std::string& option) {
     return LOGSIFT_INSTALL_PATTERNS_DIR;
 }
 
+namespace {
+
+// $LOGSIFT_K_MEMORY: bytes, or with a suffix k, M or G (powers of 1024).
+Expected<std::size_t> k_memory_bytes(std::size_t fallback) {
+    const char* env = std::getenv("LOGSIFT_K_MEMORY");
+    if (env == nullptr || *env == '\0') return fallback;
+    std::string_view text = env;
+    unsigned shift = 0;
+    switch (text.back()) {
+        case 'k':
+        case 'K':
+            shift = 10;
+            break;
+        case 'M':
+            shift = 20;
+            break;
+        case 'G':
+            shift = 30;
+            break;
+        default:
+            break;
+    }
+    if (shift != 0) text.remove_suffix(1);
+    std::size_t value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc{} || end != text.data() + text.size() || value > (SIZE_MAX >> shift)) {
+        return usage_error({}, "LOGSIFT_K_MEMORY must be a number of bytes (suffix k, M or G)");
+    }
+    return value << shift;
+}
+
+// --k-anonymity and --k-period: k 1 writes every record as it comes, as reduce always has.
+Expected<void> build_k_anonymity(const ReduceCliOptions& options, ReduceConfig& config) {
+    unsigned k = options.k_anonymity_given ? options.k_anonymity
+                 : options.in_place        ? k_anonymity_in_place
+                                           : 1;
+    if (k < 1 || k > k_anonymity_max) {
+        return usage_error(
+            {}, "--k-anonymity must be between 1 (off) and " + std::to_string(k_anonymity_max));
+    }
+    if (k == 1 && options.k_period_given) {
+        return usage_error({},
+                           "--k-period applies to --k-anonymity 2 or more (or --in-place, "
+                           "which makes it 5)");
+    }
+    config.k_anonymity.k = k;
+    config.k_anonymity.period = options.k_period;
+    config.k_anonymity.utc = options.input.utc;
+    Expected<std::size_t> memory = k_memory_bytes(config.k_memory_bytes);
+    if (!memory) return std::move(memory).error();
+    config.k_memory_bytes = *memory;
+    return {};
+}
+
+}  // namespace
+
 Expected<ReduceConfig> build_reduce_config(const ReduceCliOptions& options) {
     ReduceConfig config;
     if (options.in_place) {
@@ -267,17 +323,27 @@ Expected<ReduceConfig> build_reduce_config(const ReduceCliOptions& options) {
         for (std::size_t i = 0; i < column_count; ++i)
             columns.push_back(Column(i));
     }
-    bool needs_agents = std::any_of(columns.begin(), columns.end(), [](Column column) {
-        return column == Column::agent || column == Column::agent_version ||
-               column == Column::agent_class;
-    });
+    if (auto built = build_k_anonymity(options, config); !built) return std::move(built).error();
+    // Classes are made of all six quasi-identifier columns, printed or not.
+    const bool k_anonymous = config.k_anonymity.k > 1;
+    bool needs_agents =
+        k_anonymous || std::any_of(columns.begin(), columns.end(), [](Column column) {
+            return column == Column::agent || column == Column::agent_version ||
+                   column == Column::agent_class;
+        });
     bool needs_countries =
-        std::find(columns.begin(), columns.end(), Column::country) != columns.end();
+        k_anonymous || std::find(columns.begin(), columns.end(), Column::country) != columns.end();
     config.columns = std::move(columns);
 
     auto input = build_input_config(options.input, needs_agents, needs_countries);
     if (!input) return std::move(input).error();
     config.input = std::move(*input);
+    config.k_anonymity.threads = config.input.threads;
+    if (k_anonymous) {
+        // Addresses are counted by tokens under a key of this run only: nothing to keep.
+        config.input.client_key = std::make_shared<const ClientKey>(ClientKey::ephemeral(0));
+        config.input.reduce.client_key = config.input.client_key.get();
+    }
     config.output_format = options.output_format;
     config.header = options.header;
     config.output_path = options.output == "-" ? std::string{} : options.output;

@@ -242,7 +242,7 @@ std::optional<ScanError> Reducer::reduce(std::string_view line, const Fields& fi
     }
     // A CONNECT target is a host and port, not a resource of this server: it names where the
     // client went, so it is dropped.
-    if (record.method == "CONNECT") {
+    if (record.method == "CONNECT" || !options_.resources) {
         // Nothing: the resource stays empty.
     } else if (!target.empty()) {
         if (is_resource_target(target)) {

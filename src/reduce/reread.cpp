@@ -82,6 +82,7 @@ std::string_view reread_agent_class(std::string_view agent_class) {
 
 std::string_view reread_country(std::string_view country) {
     auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+    if (country == "(other)") return "(other)";  // generalized by --k-anonymity
     return country.size() == 2 && upper(country[0]) && upper(country[1]) ? country
                                                                          : std::string_view{};
 }

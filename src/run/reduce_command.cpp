@@ -10,6 +10,7 @@
 #include "logsift/output/inplace.hpp"
 #include "logsift/output/output.hpp"
 #include "logsift/run/commands.hpp"
+#include "logsift/run/k_anonymous.hpp"
 #include "logsift/run/run_inputs.hpp"
 
 namespace logsift {
@@ -101,6 +102,7 @@ class ReplacedInputs final : public PerInputSink {
 }  // namespace
 
 ExitCode run_reduce(const ReduceConfig& config) {
+    if (config.k_anonymity.k > 1) return run_k_anonymous(config);
     if (config.in_place) {
         ReplacedInputs replaced(config);
         return exit_status(run_inputs(config.input, replaced));

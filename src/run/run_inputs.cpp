@@ -75,8 +75,10 @@ std::optional<Timestamp> last_record_time(const InputConfig& config, const std::
     return last;
 }
 
-// Resolves --since/--until given as a time of day against the day of the last record of the
-// last input (operators name logs oldest first, so that is the newest one).
+}  // namespace
+
+// Against the day of the last record of the last input: operators name logs oldest first, so
+// that is the newest one.
 Expected<RecordFilter> resolve_window(const InputConfig& config) {
     RecordFilter filter = config.filter;
     bool time_of_day = (config.since && config.since->kind == TimeBound::Kind::time_of_day) ||
@@ -122,6 +124,8 @@ std::string too_many_bad_text(const InputConfig& config, std::uint64_t lines,
            percent(skipped, lines) + ") could not be parsed, more than --max-bad " +
            percent(static_cast<std::size_t>(config.max_bad_fraction * 1000000), 1000000);
 }
+
+namespace {
 
 // Runs one input into its own output (--in-place) and settles that input alone: its output
 // is kept only when it was read and decoded in full, --strict met no bad line, its own

@@ -127,7 +127,7 @@ int interrupt_in_place(const fs::path& path, int sig) {
         ::dup2(null, 1);
         ::dup2(null, 2);
         ::execl(binary.c_str(), binary.c_str(), "reduce", "--quiet", "--threads", "1", "--in-place",
-                target.c_str(), static_cast<char*>(nullptr));
+                "--k-anonymity", "1", target.c_str(), static_cast<char*>(nullptr));
         ::_exit(127);
     }
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -156,7 +156,7 @@ int interrupt_in_place(const fs::path& path, int sig) {
 TEST_CASE("in-place: every codec is rewritten with its owner, group, mode and mtime kept") {
     REQUIRE(::geteuid() == 0);  // chown to another user needs root, as the suite runs
     TempDir dir;
-    std::vector<std::string> args = {"reduce", "--quiet", "--in-place"};
+    std::vector<std::string> args = {"reduce", "--quiet", "--in-place", "--k-anonymity", "1"};
     for (const char* name : codec_files) {
         fs::copy_file(data(std::string("codecs/") + name), dir / name);
         set_owner_mode_time(dir / name);
@@ -183,13 +183,43 @@ TEST_CASE("in-place: every codec is rewritten with its owner, group, mode and mt
     CHECK(temp_files(dir.path()).empty());
 }
 
+TEST_CASE("in-place: by default each file is made 5-anonymous, codec, owner and mode kept") {
+    REQUIRE(::geteuid() == 0);
+    TempDir dir;
+    // What the same run writes to standard output, with K 5 said outright.
+    const std::string expected =
+        logsift({"reduce", "--quiet", "--k-anonymity", "5", data("codecs/sample.log").string()})
+            .out;
+    std::vector<std::string> args = {"reduce", "--quiet", "--in-place"};
+    for (const char* name : codec_files) {
+        fs::copy_file(data(std::string("codecs/") + name), dir / name);
+        set_owner_mode_time(dir / name);
+        args.push_back((dir / name).string());
+    }
+    Result result = logsift(args);
+    CHECK(result.status == 0);
+    CHECK(result.err == "");
+    for (const char* name : codec_files) {
+        CAPTURE(name);
+        const fs::path path = dir / name;
+        CHECK(decoded(path) == expected);
+        CHECK(read_file(path).starts_with(magic_of(name)));
+        struct stat info {};
+        REQUIRE(::stat(path.c_str(), &info) == 0);
+        CHECK((info.st_mode & 07777) == 0640);
+        CHECK(info.st_uid == test_uid);
+        CHECK(info.st_mtim.tv_sec == old_mtime);
+    }
+    CHECK(temp_files(dir.path()).empty());
+}
+
 TEST_CASE("in-place: the statistics line covers every file, and --header and formats apply") {
     TempDir dir;
     fs::copy_file(data("codecs/sample.log"), dir / "a.log");
     fs::copy_file(data("codecs/sample.log.gz"), dir / "b.log.gz");
-    Result result =
-        logsift({"reduce", "--in-place", "--output-format", "csv", "--header", "--fields",
-                 "time,resource", (dir / "a.log").string(), (dir / "b.log.gz").string()});
+    Result result = logsift({"reduce", "--in-place", "--k-anonymity", "1", "--output-format", "csv",
+                             "--header", "--fields", "time,resource", (dir / "a.log").string(),
+                             (dir / "b.log.gz").string()});
     CHECK(result.status == 0);
     CHECK(result.err == "logsift: 10 lines read, 10 parsed, 0 skipped\n");
     std::string csv = read_file(dir / "a.log");
@@ -231,8 +261,8 @@ TEST_CASE("in-place: a full filesystem leaves the original as it was") {
     const std::string gz = read_file(mount / "access.log.gz");
     // Fill what is left; dd stops at ENOSPC.
     shell("dd if=/dev/zero of=" + sh_quote((mount / "filler").string()) + " bs=4096 2>/dev/null");
-    Result result = logsift({"reduce", "--quiet", "--in-place", (mount / "access.log").string(),
-                             (mount / "access.log.gz").string()});
+    Result result = logsift({"reduce", "--quiet", "--in-place", "--k-anonymity", "1",
+                             (mount / "access.log").string(), (mount / "access.log.gz").string()});
     CHECK(result.status == 1);
     CHECK(contains(result.err, "logsift: error: " + (mount / "access.log").string() +
                                    ": cannot write its replacement: No space left on device"));
@@ -248,8 +278,8 @@ TEST_CASE("in-place: a corrupt input is left as it was and the next file is stil
     std::string gz = read_file(data("codecs/sample.log.gz"));
     write_file(dir / "truncated.log.gz", gz.substr(0, gz.size() / 2));
     fs::copy_file(data("codecs/sample.log"), dir / "good.log");
-    Result result = logsift({"reduce", "--quiet", "--in-place", (dir / "truncated.log.gz").string(),
-                             (dir / "good.log").string()});
+    Result result = logsift({"reduce", "--quiet", "--in-place", "--k-anonymity", "1",
+                             (dir / "truncated.log.gz").string(), (dir / "good.log").string()});
     CHECK(result.status == 1);
     CHECK(contains(result.err, "logsift: error: " + (dir / "truncated.log.gz").string() + ": "));
     CHECK(read_file(dir / "truncated.log.gz") == gz.substr(0, gz.size() / 2));
@@ -265,7 +295,7 @@ TEST_CASE("in-place: --strict and --max-bad judge each file on its own") {
     fs::copy_file(data("codecs/sample.log"), dir / "good.log");
     for (const char* option : {"--strict", "--max-bad=1%"}) {
         CAPTURE(option);
-        Result result = logsift({"reduce", "--quiet", "--in-place", option,
+        Result result = logsift({"reduce", "--quiet", "--in-place", "--k-anonymity", "1", option,
                                  (dir / "bad.log").string(), (dir / "good.log").string()});
         CHECK(result.status == 1);
         CHECK(contains(result.err, "logsift: error: " + (dir / "bad.log").string() + ": "));
@@ -277,8 +307,8 @@ TEST_CASE("in-place: --strict and --max-bad judge each file on its own") {
                       fs::copy_options::overwrite_existing);
     }
     // Within --max-bad, the bad line is skipped and the file rewritten.
-    Result lenient = logsift(
-        {"reduce", "--quiet", "--in-place", "--max-bad", "50%", (dir / "bad.log").string()});
+    Result lenient = logsift({"reduce", "--quiet", "--in-place", "--k-anonymity", "1", "--max-bad",
+                              "50%", (dir / "bad.log").string()});
     CHECK(lenient.status == 0);
     CHECK(read_file(dir / "bad.log") == expected_sample);
 }
@@ -289,9 +319,9 @@ TEST_CASE("in-place: what is not a regular file is refused, the other files stil
     fs::create_directory(dir / "subdir");
     fs::copy_file(data("codecs/sample.log"), dir / "good.log");
     fs::create_symlink(dir / "good.log", dir / "link.log");
-    Result result = logsift({"reduce", "--quiet", "--in-place", (dir / "fifo").string(),
-                             (dir / "subdir").string(), (dir / "link.log").string(),
-                             (dir / "good.log").string()});
+    Result result = logsift({"reduce", "--quiet", "--in-place", "--k-anonymity", "1",
+                             (dir / "fifo").string(), (dir / "subdir").string(),
+                             (dir / "link.log").string(), (dir / "good.log").string()});
     CHECK(result.status == 1);
     CHECK(contains(result.err, (dir / "fifo").string() + ": not a regular file"));
     CHECK(contains(result.err, (dir / "subdir").string() + ": not a regular file"));
@@ -309,8 +339,8 @@ TEST_CASE("in-place: a file with another hard link is refused, the other files s
     fs::create_directory(dir / "keep");
     fs::create_hard_link(dir / "linked.log", dir / "keep" / "other-name.log");
     fs::copy_file(data("codecs/sample.log"), dir / "good.log");
-    Result result = logsift({"reduce", "--quiet", "--in-place", (dir / "linked.log").string(),
-                             (dir / "good.log").string()});
+    Result result = logsift({"reduce", "--quiet", "--in-place", "--k-anonymity", "1",
+                             (dir / "linked.log").string(), (dir / "good.log").string()});
     CHECK(result.status == 1);
     CHECK(contains(result.err,
                    "logsift: error: " + (dir / "linked.log").string() +
@@ -324,7 +354,8 @@ TEST_CASE("in-place: a file with another hard link is refused, the other files s
 
     // Once the other name is gone, the file is rewritten as any other.
     fs::remove(dir / "keep" / "other-name.log");
-    Result alone = logsift({"reduce", "--quiet", "--in-place", (dir / "linked.log").string()});
+    Result alone = logsift(
+        {"reduce", "--quiet", "--in-place", "--k-anonymity", "1", (dir / "linked.log").string()});
     CHECK(alone.status == 0);
     CHECK(read_file(dir / "linked.log") == expected_sample);
 }

@@ -414,16 +414,68 @@ TEST_CASE("privacy: no column canary in any report, spilled or not, nor in merge
 TEST_CASE("privacy: no column canary in a log reduced in place, nor in its messages") {
     TempDir dir;
     for (const char* output_format : {"tsv", "jsonl"}) {
-        const std::string log = (dir / "access.log.1").string();
-        write_file(log, column_log + canary_bad_lines);
-        Result result =
-            logsift({"reduce", "--in-place", "--format", column_format, "--site-host", site_hosts,
-                     "--output-format", output_format, "--verbose", "--max-bad", "100", log});
-        CHECK(result.status == 0);
-        CHECK(result.err.find("line ") != std::string::npos);
-        check_columns_clean("in-place messages", result);
-        check_columns_clean("in-place file", read_file(log));
-        check_clean("in-place file", read_file(log));
+        // K 1: every record as reduced; 2: generalized; the default (5): mostly suppressed.
+        for (const char* k : {"1", "2", ""}) {
+            CAPTURE(output_format);
+            CAPTURE(k);
+            const std::string log = (dir / "access.log.1").string();
+            write_file(log, column_log + column_log + canary_bad_lines);
+            std::vector<std::string> args = {"reduce",          "--in-place",  "--format",
+                                             column_format,     "--site-host", site_hosts,
+                                             "--output-format", output_format, "--verbose",
+                                             "--max-bad",       "100"};
+            if (*k) args.insert(args.end(), {"--k-anonymity", k});
+            if (std::string(k) == "2") args.insert(args.end(), {"--k-period", "all"});
+            Result result = logsift(with(args, {log}));
+            CHECK(result.status == 0);
+            CHECK(result.err.find("line ") != std::string::npos);
+            if (*k) CHECK(split_lines(read_file(log)).size() >= 13);
+            check_columns_clean("in-place messages", result);
+            check_columns_clean("in-place file", read_file(log));
+            check_clean("in-place file", read_file(log));
+        }
+    }
+}
+
+// Generalized records hold values of the chain only: wider networks, registrable domains,
+// majors, (other). From files (read twice) and from standard input (held), to stdout and -o.
+TEST_CASE("privacy: no canary in k-anonymous records, generalized or held") {
+    TempDir dir;
+    const std::string column_file = (dir / "column.log").string();
+    const std::string main_file = (dir / "main.log").string();
+    write_file(column_file, column_log + column_log);
+    write_file(main_file, canary_log + canary_bad_lines + canary_log);
+    for (const auto& [format, log] :
+         {std::pair{column_format, column_file}, std::pair{std::string("main"), main_file}}) {
+        for (const char* output_format : {"tsv", "csv", "jsonl"}) {
+            for (const char* k : {"2", "3"}) {
+                CAPTURE(format);
+                CAPTURE(output_format);
+                CAPTURE(k);
+                const std::vector<std::string> args = {
+                    "reduce",      "--format",      format, "--site-host",
+                    site_hosts,    "--k-anonymity", k,      "--k-period",
+                    "all",         "--max-bad",     "100",  "--output-format",
+                    output_format, "--verbose"};
+                Result from_file = logsift(with(args, {log}));
+                CHECK(from_file.status == 0);
+                if (log == column_file) CHECK(split_lines(from_file.out).size() >= 10);
+                check_columns_clean("k-anonymous", from_file);
+                check_clean(from_file);
+                if (std::string(output_format) == "csv")
+                    check_no_formula_cells("k-anonymous", from_file.out);
+                Result held = logsift(args, read_file(log));
+                CHECK(held.status == 0);
+                CHECK(held.out == from_file.out);
+                check_columns_clean("k-anonymous held", held);
+                check_clean(held);
+                const std::string out_file = (dir / "out").string();
+                Result written = logsift(with(args, {"-o", out_file, log}));
+                CHECK(written.status == 0);
+                check_columns_clean("k-anonymous -o file", read_file(out_file));
+                check_clean("k-anonymous -o file", read_file(out_file));
+            }
+        }
     }
 }
 
@@ -475,11 +527,19 @@ TEST_CASE("privacy: no canary in any byte that write(2) carries") {
          "--threads", "1", log},
         {"summary", "--format", "main", "--rows-in-memory", "1", "--verbose", "--max-bad", "100",
          main_log},
+        // k-anonymous records (before the logs are reduced in place): read twice on threads,
+        // and held from standard input beyond a memory of one byte, so that every record goes
+        // through the temporary file.
+        {"reduce", "--k-anonymity", "2", "--k-period", "all", "--threads", "2", "--format",
+         column_format, "--site-host", site_hosts, log},
+        {"reduce", "--k-anonymity", "2", "--format", "main", "--max-bad", "100", "-"},
         {"reduce", "--in-place", "--format", column_format, "--site-host", site_hosts, log},
         {"reduce", "--in-place", "--format", "main", "--max-bad", "100", main_log},
     };
+    ::setenv("LOGSIFT_K_MEMORY", "1", 1);
     for (const std::vector<std::string>& run : runs) {
         CAPTURE(run.front());
+        CAPTURE(run.back());
         std::vector<std::string> args = {
             "-f", "-qq", "-e",          "trace=write,pwrite64,writev,pwritev", "-s", "1000000",
             "-o", trace, LOGSIFT_BINARY};
@@ -489,7 +549,8 @@ TEST_CASE("privacy: no canary in any byte that write(2) carries") {
         const char* asan = std::getenv("ASAN_OPTIONS");
         const std::string saved = asan ? asan : "";
         if (sanitized) ::setenv("ASAN_OPTIONS", (saved + ":detect_leaks=0").c_str(), 1);
-        Result result = run_program(STRACE_BINARY, args);
+        Result result = run_program(STRACE_BINARY, args, std::nullopt,
+                                    run.back() == "-" ? fs::path(main_log) : fs::path("/dev/null"));
         if (sanitized && asan) ::setenv("ASAN_OPTIONS", saved.c_str(), 1);
         if (sanitized && !asan) ::unsetenv("ASAN_OPTIONS");
         REQUIRE(result.status == 0);
@@ -498,7 +559,9 @@ TEST_CASE("privacy: no canary in any byte that write(2) carries") {
         check_columns_clean("write(2)", writes);
         check_clean("write(2)", writes);
         CHECK(writes.find(key_text.substr(0, 16)) == std::string::npos);
+        if (run.back() == "-") CHECK(writes.find("pwrite64(") != std::string::npos);  // spilled
     }
+    ::unsetenv("LOGSIFT_K_MEMORY");
     if (given_key) ::setenv("LOGSIFT_KEY_FILE", saved_key.c_str(), 1);
     if (!given_key) ::unsetenv("LOGSIFT_KEY_FILE");
 }

@@ -72,6 +72,8 @@ TEST_CASE("reread country and referrer host") {
     CHECK(reread_country("DE") == "DE");
     CHECK(reread_country("de") == "");
     CHECK(reread_country("DEU") == "");
+    CHECK(reread_country("(other)") == "(other)");  // --k-anonymity's
+    CHECK(reread_country("(OTHER)") == "");
     std::array<char, 256> out{};
     auto host = [&](std::string_view text) {
         return std::string(out.data(), reread_referrer_host(text, 24, 48, out.data()));

@@ -81,6 +81,7 @@ TEST_CASE("validate: agents, classes, countries, status classes and resources") 
     CHECK(valid_country("DE"));
     CHECK_FALSE(valid_country("de"));
     CHECK_FALSE(valid_country("DEU"));
+    CHECK(valid_country("(other)"));
     CHECK(valid_status_class("4xx"));
     CHECK_FALSE(valid_status_class("404"));
     CHECK_FALSE(valid_status_class("4XX"));

@@ -25,7 +25,8 @@ bool valid_referrer_host(std::string_view value, unsigned ipv4_prefix, unsigned 
 // at least one letter.
 bool valid_host_name(std::string_view value);
 
-// Two upper-case letters (ISO 3166-1 alpha-2, as the country databases give them).
+// Two upper-case letters (ISO 3166-1 alpha-2, as the country databases give them), or
+// "(other)" (a country --k-anonymity generalized).
 bool valid_country(std::string_view value);
 
 // An agent row: the product's name, then a space and its version when it has one. Printable,

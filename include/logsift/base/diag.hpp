@@ -20,4 +20,14 @@ void print_error(std::string_view message);
 void print_warning(std::string_view message);
 void print_note(std::string_view message);
 
+// While one lives, the three above write nothing: for a second pass over inputs, whose every
+// message the first pass has already written.
+class MutedMessages {
+  public:
+    MutedMessages();
+    ~MutedMessages();
+    MutedMessages(const MutedMessages&) = delete;
+    MutedMessages& operator=(const MutedMessages&) = delete;
+};
+
 }  // namespace logsift

@@ -4,6 +4,8 @@
 // miss about as often as the data does.
 #pragma once
 
+#include <cstddef>
+
 namespace logsift {
 
 // Asks the kernel to back the heap's next 64 MiB with transparent huge pages (2 MiB), which it
@@ -18,6 +20,31 @@ bool back_heap_with_huge_pages();
 // thread's freed pages (its aggregate tables, once merged) out of reach of the others: about
 // 35 MiB more peak RSS on a 5M-line summary.
 void share_one_heap_arena();
+
+// Zero-filled memory mapped for itself and, when huge is set and it spans 2 MiB or more, advised
+// to be backed by transparent huge pages: for arrays of tens of MiB read at random (the classes
+// of reduce --k-anonymity), beyond the heap's advised 64 MiB. Given back when destroyed; throws
+// std::bad_alloc when it cannot be mapped.
+class MappedMemory {
+  public:
+    MappedMemory() = default;
+    MappedMemory(std::size_t bytes, bool huge);
+    ~MappedMemory();
+    MappedMemory(MappedMemory&& other) noexcept;
+    MappedMemory& operator=(MappedMemory&& other) noexcept;
+    MappedMemory(const MappedMemory&) = delete;
+    MappedMemory& operator=(const MappedMemory&) = delete;
+
+    void* data() const { return data_; }
+    std::size_t size() const { return size_; }
+
+  private:
+    void release();
+    void* mapping_ = nullptr;  // what munmap takes
+    std::size_t mapped_ = 0;
+    void* data_ = nullptr;  // aligned to 2 MiB when huge
+    std::size_t size_ = 0;
+};
 
 // Gives the heap's free pages back to the kernel: the workers' tables, merged and freed, leave
 // pages behind that glibc would keep for later allocations.

@@ -34,6 +34,7 @@ using NameMap = std::vector<std::pair<std::string, Enum>>;
 NameMap<TimeResolution> time_resolution_names();
 NameMap<ClientSource> client_source_names();
 NameMap<Period> period_names();
+NameMap<KPeriod> k_period_names();
 NameMap<DownloadGrouping> grouping_names();
 NameMap<RecordFormat> record_format_names();
 NameMap<ReportFormat> report_format_names();

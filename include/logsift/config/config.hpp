@@ -22,6 +22,7 @@
 #include "logsift/reduce/client_key.hpp"
 #include "logsift/reduce/filter.hpp"
 #include "logsift/reduce/geo.hpp"
+#include "logsift/reduce/k_anonymity.hpp"
 #include "logsift/reduce/reduce.hpp"
 #include "logsift/reduce/useragent.hpp"
 #include "logsift/report/report.hpp"
@@ -72,6 +73,10 @@ struct ReduceCliOptions {
     bool header = false;
     std::string output;
     bool in_place = false;
+    unsigned k_anonymity = 1;
+    bool k_anonymity_given = false;  // else 1, or k_anonymity_in_place with --in-place
+    KPeriod k_period = KPeriod::day;
+    bool k_period_given = false;
 };
 
 enum class Report { downloads, sources, summary };
@@ -134,6 +139,10 @@ struct ReduceConfig {
     bool header = false;
     std::string output_path;  // empty: stdout
     bool in_place = false;    // each input is replaced by its own records (no output_path)
+    KSettings k_anonymity;    // k 1: every record as it comes
+    // Bytes of records a run from standard input or a pipe holds in memory while their period
+    // is open, before the rest goes to a temporary file ($LOGSIFT_K_MEMORY).
+    std::size_t k_memory_bytes = std::size_t{32} << 20;
 };
 
 struct AggregateConfig {

@@ -45,6 +45,7 @@ class RecordFilter {
     // True when no filter is set at all, so the pipeline can skip the call.
     bool empty() const;
     bool needs_agent() const { return !agent_classes_.empty(); }
+    bool needs_resource() const { return path_ != nullptr; }
 
   private:
     std::vector<StatusRange> statuses_;

@@ -33,6 +33,9 @@ struct ReduceOptions {
     bool utc = false;
     bool keep_query = false;
     bool keep_path_tokens = false;  // --keep-path-tokens: no e-mail, UUID or token segments
+    // False when nothing reads the resource column (reduce --k-anonymity's counting pass): it
+    // then stays empty, and its rules are not run.
+    bool resources = true;
     // patterns/resources; null or empty: no templates.
     std::shared_ptr<const ResourceTemplates> resource_templates;
     ClientSource client_source = ClientSource::remote;

@@ -26,7 +26,8 @@ std::string_view reread_agent_family(std::string_view family);
 std::string_view reread_agent_version(std::string_view version);
 std::string_view reread_agent_class(std::string_view agent_class);
 
-// An ISO 3166-1 alpha-2 code (two upper-case letters) as logged, else empty.
+// An ISO 3166-1 alpha-2 code (two upper-case letters) or "(other)" (--k-anonymity) as logged,
+// else empty.
 std::string_view reread_country(std::string_view country);
 
 // A logged referrer host: a fixed word such as "(internal)" as written, a network cut like a

@@ -53,4 +53,15 @@ RunResult run_inputs(const InputConfig& config, PerInputSink& sink);
 // The exit status a run's result calls for.
 ExitCode exit_status(const RunResult& result);
 
+// The filter with --since/--until given as a time of day resolved; a run that reads its inputs
+// more than once resolves it first, and passes it on with the bounds cleared.
+Expected<RecordFilter> resolve_window(const InputConfig& config);
+// "N lines read, N parsed, N skipped" and the first bad lines (unless --quiet), as every run
+// ends; for a run made of several.
+void print_statistics(const InputConfig& config, const RunState& state);
+// More skipped lines than --max-bad allows, and the message saying so.
+bool too_many_bad_lines(const InputConfig& config, std::uint64_t lines, std::uint64_t skipped);
+std::string too_many_bad_text(const InputConfig& config, std::uint64_t lines,
+                              std::uint64_t skipped);
+
 }  // namespace logsift
