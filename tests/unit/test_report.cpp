@@ -29,6 +29,7 @@ void add_download(Summary& summary, const std::string& period, const std::string
     row.requests = requests;
     row.bytes = bytes;
     add_clients(row.clients, 0, clients);
+    add_clients(row.addresses, 0, clients);  // one agent per address
 }
 
 void add_source(Summary& summary, Dimension dimension, const std::string& value, int first_client,
@@ -159,6 +160,19 @@ TEST_CASE("report: --by version groups resources and counts a client once per gr
           "2026-10-08\ttool\t0.9\t2\t2\t10\n");
 }
 
+TEST_CASE("report: --min-clients counts a download row's addresses, not its downloads") {
+    Summary summary;
+    // One address fetched with five agent versions: five downloads, one person.
+    DownloadCounts& row = *summary.periods[day].downloads.try_emplace("/cycled").first;
+    row.requests = 5;
+    add_clients(row.clients, 0, 5);
+    add_clients(row.addresses, 0, 1);
+    ReportOptions options = as(ReportFormat::tsv);
+    CHECK(downloads(summary, options) == "2026-10-08\t/cycled\t5\t5\t0\n");
+    options.min_clients = 2;
+    CHECK(downloads(summary, options) == "");
+}
+
 TEST_CASE("report: --min-clients folds small rows into (other), last, or drops it") {
     Summary summary;
     add_download(summary, day, "/big", 5, 50, 5000);
@@ -175,10 +189,12 @@ TEST_CASE("report: --min-clients folds small rows into (other), last, or drops i
     small.requests = 4;
     small.bytes = 40;
     add_clients(small.clients, 100, 2);
+    add_clients(small.addresses, 100, 2);
     DownloadCounts& other_small = *distinct.periods[day].downloads.try_emplace("/tiny").first;
     other_small.requests = 6;
     other_small.bytes = 60;
     add_clients(other_small.clients, 200, 2);
+    add_clients(other_small.addresses, 200, 2);
     // Four distinct clients between them: (other) stays, after every ranked row.
     CHECK(downloads(distinct, options) ==
           "2026-10-08\t/big\t5\t50\t5000\n"
