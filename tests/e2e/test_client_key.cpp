@@ -155,7 +155,8 @@ TEST_CASE("the key file comes from a config file, and a misspelt setting is refu
     CHECK(contains(misspelt.err, "key-fil"));
 }
 
-TEST_CASE("summaries under two keys differ in every token but in no count, and never merge") {
+TEST_CASE("summaries under two keys differ in every token but in no count, and never merge" *
+          doctest::test_suite("slow")) {
     TempDir dir;
     std::size_t compared = 0;
     for (const fs::path& log : real_logs()) {
@@ -203,7 +204,8 @@ TEST_CASE("summaries under two keys differ in every token but in no count, and n
     CHECK(logsift({"merge", (dir / "a.json").string(), (dir / "a.json").string()}).status == 0);
 }
 
-TEST_CASE("no value in a summary is shared by rows of two dimensions") {
+TEST_CASE("no value in a summary is shared by rows of two dimensions" *
+          doctest::test_suite("slow")) {
     TempDir dir;
     std::size_t values_seen = 0, logs_checked = 0;
     for (const fs::path& log : real_logs()) {

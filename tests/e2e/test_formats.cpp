@@ -173,7 +173,8 @@ const RealLog real_logs[] = {
     {"nginx-main-fxa-heka.log", "main", 10, 9},
 };
 
-TEST_CASE("formats: --format auto picks the right preset for each real log, at its parse rate") {
+TEST_CASE("formats: --format auto picks the right preset for each real log, at its parse rate" *
+          doctest::test_suite("slow")) {
     for (const RealLog& log : real_logs) {
         CAPTURE(log.file);
         Result result = logsift({"reduce", "--verbose", "--max-bad", "100", "-o", "/dev/null",

@@ -356,7 +356,8 @@ TEST_CASE("k-anonymity check: the checker finds the lonely clients of a plain re
     }
 }
 
-TEST_CASE("k-anonymity check: each rewritten real log keeps its /line/N resources") {
+TEST_CASE("k-anonymity check: each rewritten real log keeps its /line/N resources" *
+          doctest::test_suite("slow")) {
     // The join depends on it; it needs no k-anonymity, so it runs before the option exists.
     TempDir dir;
     std::set<std::string> listed;

@@ -71,7 +71,8 @@ TEST_CASE("parallel: reduce and summaries match --threads 1 on every real log" *
     CHECK(detected > logs / 2);
 }
 
-TEST_CASE("parallel: a generated log of several chunks with bad lines matches --threads 1") {
+TEST_CASE("parallel: a generated log of several chunks with bad lines matches --threads 1" *
+          doctest::test_suite("slow")) {
     TempDir dir;
     std::string path = (dir / "generated.log").string();
     write_file(path, generated_log());
@@ -167,7 +168,8 @@ TEST_CASE("parallel: a generated log of several chunks with bad lines matches --
     CHECK(err.find("overlong-top.log: line 1: ") < err.find("overlong-top.log: format "));
 }
 
-TEST_CASE("parallel: workers that hand their rows over mid-run still give the same summary") {
+TEST_CASE("parallel: workers that hand their rows over mid-run still give the same summary" *
+          doctest::test_suite("slow")) {
     // 200 000 networks, more than three workers hold before they hand their rows over, each
     // seen again later with another agent, so rows meet in the shared summary from several
     // hand-overs and their distinct-client sets merge.

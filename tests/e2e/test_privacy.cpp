@@ -147,7 +147,8 @@ TEST_CASE("privacy: no canary with country lookups on, from either database") {
     }
 }
 
-TEST_CASE("privacy: no canary in downloads, sources, summary or merge, in any output format") {
+TEST_CASE("privacy: no canary in downloads, sources, summary or merge, in any output format" *
+          doctest::test_suite("slow")) {
     TempDir dir;
     std::string log = (dir / "canary.log").string();
     write_file(log, canary_log + canary_log);
@@ -347,7 +348,8 @@ TEST_CASE("privacy: each column of the canary log holds what it names") {
     CHECK(networks[4] == "198.51.100.0/24");  // ISATAP
 }
 
-TEST_CASE("privacy: no column canary in reduce, in any output format, to stdout or -o") {
+TEST_CASE("privacy: no column canary in reduce, in any output format, to stdout or -o" *
+          doctest::test_suite("slow")) {
     TempDir dir;
     for (const char* output_format : {"tsv", "csv", "jsonl"}) {
         for (const char* client_ip : {"remote", "forwarded"}) {
@@ -371,7 +373,8 @@ TEST_CASE("privacy: no column canary in reduce, in any output format, to stdout 
     }
 }
 
-TEST_CASE("privacy: no column canary in any report, spilled or not, nor in merge and --from") {
+TEST_CASE("privacy: no column canary in any report, spilled or not, nor in merge and --from" *
+          doctest::test_suite("slow")) {
     TempDir dir;
     const std::string log = (dir / "canary.log").string();
     write_file(log, column_log + column_log);
@@ -439,7 +442,8 @@ TEST_CASE("privacy: no column canary in a log reduced in place, nor in its messa
 
 // Generalized records hold values of the chain only: wider networks, registrable domains,
 // majors, (other). From files (read twice) and from standard input (held), to stdout and -o.
-TEST_CASE("privacy: no canary in k-anonymous records, generalized or held") {
+TEST_CASE("privacy: no canary in k-anonymous records, generalized or held" *
+          doctest::test_suite("slow")) {
     TempDir dir;
     const std::string column_file = (dir / "column.log").string();
     const std::string main_file = (dir / "main.log").string();

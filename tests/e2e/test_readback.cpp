@@ -49,7 +49,8 @@ std::map<std::string, unsigned long long> clients_by_row(const std::string& repo
 
 }  // namespace
 
-TEST_CASE("a reduced log summarizes as the raw log did, in TSV and JSONL") {
+TEST_CASE("a reduced log summarizes as the raw log did, in TSV and JSONL" *
+          doctest::test_suite("slow")) {
     TempDir dir;
     for (const char* name : clean_logs) {
         CAPTURE(name);

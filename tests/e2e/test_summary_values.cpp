@@ -86,7 +86,8 @@ TEST_CASE("summary values: the unedited summary is read back") {
     }
 }
 
-TEST_CASE("summary values: the summary of every real log is read back") {
+TEST_CASE("summary values: the summary of every real log is read back" *
+          doctest::test_suite("slow")) {
     // What logsift writes, logsift reads: a check stricter than the reducers would break the
     // nightly merge.
     TempDir dir;
@@ -125,7 +126,8 @@ TEST_CASE("summary values: a network must have the declared prefix and canonical
     expect_refused(wide, "192.0.2.0/24", "(networks have the declared prefix: /16 for IPv4");
 }
 
-TEST_CASE("summary values: referrer hosts, agents and the small dimensions") {
+TEST_CASE("summary values: referrer hosts, agents and the small dimensions" *
+          doctest::test_suite("slow")) {
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"referrer_host", "alice@example.com"},
         {"referrer_host", "198.51.100.111"},
