@@ -1,9 +1,11 @@
 // k-anonymity classes: counted by the threads of a run, decided (k_decide.cpp), then either
 // sealed for a second reading of files or read back by number for held records. A class is
-// found by a seeded 128-bit hash of its key (period and six values): the slot's 32 bits, the
-// class's 64 and the 3 that choose the shard must all match, so two keys are taken for one about
-// once in 2^60 runs of a million classes, and no one who cannot read the seed can aim for it.
-// Its tokens stay here and are dropped once it has k of them, or once levels are decided.
+// found by a seeded 128-bit hash of its key (period and six values): 32 bits of the high half in
+// its slot and the 64 of the low half in the class must both match, so two keys of a million
+// classes are taken for one about once in 2^57 runs, and no one who cannot read the seed (random
+// per run) can aim for it. Sealed, a slot keeps 28 bits of the low half instead of the class's
+// number: still 60 bits, besides the slot's place. Tokens stay here, and are dropped once a
+// class has k of them, or once levels are decided.
 #include "logsift/reduce/k_anonymity.hpp"
 
 #include <sodium.h>

@@ -3,11 +3,13 @@
 // addresses, per period; suppression; the tallies; counting from several threads at once.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "logsift/reduce/anonymize.hpp"
 #include "logsift/reduce/k_anonymity.hpp"
 
 using namespace logsift;
@@ -116,6 +118,28 @@ TEST_CASE("k chain: versions give their major, networks widen but never narrow")
     CHECK(widen("2001:db8::/29", 16, 32) == "2001:db8::/29");
     CHECK(widen("dyndns.org", 16, 32) == "dyndns.org");  // a host name client
     CHECK(widen("invalid", 0, 0) == "invalid");
+}
+
+TEST_CASE("k chain: IPv4 networks widen as the address code would widen them") {
+    // widen_network cuts IPv4 text without parsing it; the address code is the reference.
+    std::mt19937 random(7);
+    char fast[64];
+    char slow[64];
+    for (int i = 0; i < 20000; ++i) {
+        IpAddress address;
+        for (int b = 0; b < 4; ++b)
+            address.bytes[static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(random());
+        const unsigned prefix = random() % 33;
+        const std::string network(slow, format_network(truncate_ip(address, prefix), prefix, slow));
+        for (unsigned bits : {16u, 8u, 0u}) {
+            CAPTURE(network);
+            CAPTURE(bits);
+            const unsigned kept = std::min(prefix, bits);
+            const std::string expected(slow,
+                                       format_network(truncate_ip(address, kept), kept, slow));
+            CHECK(std::string(fast, widen_network(network, bits, 128, fast)) == expected);
+        }
+    }
 }
 
 TEST_CASE("k chain: referrer hosts give their registrable domain, other values stay") {
