@@ -384,10 +384,21 @@ void KClasses::flush(KCounter& counter) {
 }
 
 void KClasses::number_classes() {
-    // Each counter's numbers, as the run's.
+    // Each counter's numbers, as the run's. The first counter's are the run's as they are (no
+    // copy of the largest tables while deciding), the others' are added to them.
     std::vector<std::array<std::vector<std::uint32_t>, qi_part_count>> run_numbers(
         counters_.size());
+    if (!counters_.empty()) values_ = std::move(counters_.front()->values_);
     for (std::size_t c = 0; c < counters_.size(); ++c) {
+        if (c == 0) {
+            for (std::size_t part = 0; part < qi_part_count; ++part) {
+                std::vector<std::uint32_t>& numbers = run_numbers[c][part];
+                numbers.resize(values_.size(static_cast<QiPart>(part)));
+                for (std::uint32_t value = 0; value < numbers.size(); ++value)
+                    numbers[value] = value;
+            }
+            continue;
+        }
         QiValues& own = counters_[c]->values_;
         for (std::size_t part = 0; part < qi_part_count; ++part) {
             const auto which = static_cast<QiPart>(part);

@@ -71,6 +71,8 @@ class QiValues {
     QiValues();
     QiValues(const QiValues&) = delete;
     QiValues& operator=(const QiValues&) = delete;
+    QiValues(QiValues&&) = default;
+    QiValues& operator=(QiValues&&) = default;
 
     // The numbers of a new class's six values, in QiPart's order.
     void number(const std::array<std::string_view, qi_part_count>& values,
