@@ -246,12 +246,13 @@ std::vector<std::string> sorted_lines(const std::string& text) {
 }
 
 // The rows `sources --period all --no-geoip` must print: per dimension and value, the requests
-// and the distinct clients, a client being (network, agent, agent version).
+// and the distinct clients, a client being one full address. curl sends every request of one
+// family from its loopback address, so the family's network stands for its one client.
 std::vector<std::string> expected_sources(const std::vector<Sent>& sent, const Tools& tools) {
     std::map<std::pair<std::string, std::string>, std::pair<int, std::set<std::string>>> rows;
     for (const Sent& one : sent) {
         AgentFacts agent = facts(one.request->agent, tools);
-        std::string client = network(one.family) + " " + agent.family + " " + agent.version;
+        const std::string client = network(one.family);
         auto add = [&](const std::string& dimension, const std::string& value) {
             auto& row = rows[{dimension, value}];
             ++row.first;
