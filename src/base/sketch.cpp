@@ -390,9 +390,9 @@ std::uint64_t DistinctCounter::estimate() const {
     return static_cast<std::uint64_t>(std::llround(estimate));
 }
 
-std::uint64_t DistinctCounter::lower_bound() const {
-    if (kind_ == Kind::exact) return size_;
-    const double bound = static_cast<double>(estimate()) * (1.0 - 3.0 * largest_standard_error);
+std::uint64_t DistinctCounter::lower_bound(std::uint64_t estimate) const {
+    if (kind_ == Kind::exact) return estimate;
+    const double bound = static_cast<double>(estimate) * (1.0 - 3.0 * largest_standard_error);
     return static_cast<std::uint64_t>(std::floor(bound));
 }
 

@@ -53,11 +53,9 @@ ClientKey::ClientKey(const Bytes& master, std::size_t source_dimensions)
     derive(k_anonymity_key_, k_anonymity_subkey, master);
     std::array<unsigned char, 16> id_bytes;
     derive(id_bytes, id_subkey, master);
-    static constexpr char digits[] = "0123456789abcdef";
-    for (std::size_t i = 0; i < 8; ++i) {
-        id_ += digits[id_bytes[i] >> 4];
-        id_ += digits[id_bytes[i] & 15];
-    }
+    char id[2 * 8 + 1];
+    sodium_bin2hex(id, sizeof id, id_bytes.data(), 8);
+    id_ = id;
     sodium_memzero(id_bytes.data(), id_bytes.size());
 }
 

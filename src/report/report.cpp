@@ -89,14 +89,16 @@ std::vector<Line> settle(std::vector<Line> rows, Line other, const Fold& fold,
     if (options.min_clients > 0) {
         bool folded = false;
         std::erase_if(rows, [&](const Line& row) {
-            if (row.addresses().lower_bound() >= options.min_clients) return false;
+            const DistinctCounter& people = row.addresses();
+            if (people.lower_bound(people.estimate()) >= options.min_clients) return false;
             fold(other, row);
             folded = true;
             return true;
         });
         if (folded) {
             other.estimate = other.clients().estimate();
-            if (other.addresses().lower_bound() >= options.min_clients)
+            const DistinctCounter& people = other.addresses();
+            if (people.lower_bound(people.estimate()) >= options.min_clients)
                 rows.push_back(std::move(other));
         }
     }
@@ -365,8 +367,9 @@ Table sources_table(const Summary& summary, const ReportOptions& options) {
                 bool folded = false;
                 summary.for_each_source_row(
                     period, dimension, [&](std::string_view value, const SourceCounts& row) {
-                        if (row.clients.lower_bound() >= options.min_clients) {
-                            ranked.add(row.clients.estimate(), row.requests, value);
+                        const std::uint64_t clients = row.clients.estimate();
+                        if (row.clients.lower_bound(clients) >= options.min_clients) {
+                            ranked.add(clients, row.requests, value);
                             return;
                         }
                         other.requests += row.requests;
@@ -383,9 +386,10 @@ Table sources_table(const Summary& summary, const ReportOptions& options) {
                 };
                 ranked.visit(print);
                 // (other) closes its group whatever its size: it is not a value to rank.
-                if (folded && other.clients.lower_bound() >= options.min_clients &&
+                const std::uint64_t other_clients = folded ? other.clients.estimate() : 0;
+                if (folded && other.clients.lower_bound(other_clients) >= options.min_clients &&
                     (options.top == 0 || shown < options.top)) {
-                    print({other.clients.estimate(), other.requests, other_label});
+                    print({other_clients, other.requests, other_label});
                 }
             }
         }

@@ -55,11 +55,13 @@ class DistinctCounter {
     void merge(const DistinctCounter& other);
     // Exact while exact; otherwise the HyperLogLog estimate (with the small-range correction).
     std::uint64_t estimate() const;
-    // A count the true one is at least, with high confidence: exact while exact; otherwise
-    // the estimate less three times the sketch's largest relative standard error (3 %, met
-    // between 10 000 and 20 000 clients): a one-sided bound that a normal error exceeds once
-    // in about 700. Thresholds (--min-clients) compare this, never the estimate.
-    std::uint64_t lower_bound() const;
+    // A count the true one is at least, with high confidence, from this counter's estimate()
+    // (which costs a pass over the registers, so the caller passes the one it has): exact
+    // while exact; otherwise the estimate less three times the sketch's largest relative
+    // standard error (3 %, met between 10 000 and 20 000 clients), a one-sided bound that a
+    // normal error exceeds once in about 700. Thresholds (--min-clients) compare this, never
+    // the estimate.
+    std::uint64_t lower_bound(std::uint64_t estimate) const;
     static constexpr double largest_standard_error = 0.03;
     bool is_exact() const { return kind_ == Kind::exact; }
 
